@@ -1,0 +1,1 @@
+"""Infopositie: the shared information picture on online crime in Midden-Nederland."""

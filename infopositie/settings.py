@@ -1,0 +1,43 @@
+"""Where the platform keeps its state, resolved once from the environment.
+
+Everything local lives under one git-ignored home folder so that a fresh clone starts clean
+and `make clean-state` can remove it. Production overrides each part with an environment
+variable (WAREHOUSE_URL, INFOPOSITIE_LANDING, INFOPOSITIE_PSEUDONYM_KEY_FILE, ...).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing_url: str
+    warehouse_url: str | None
+    pseudonym_key_file: Path
+    airflow_home: Path
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+
+def load_settings() -> Settings:
+    home = Path(os.environ.get("INFOPOSITIE_HOME", PROJECT_ROOT / ".infopositie")).resolve()
+    return Settings(
+        home=home,
+        landing_url=os.environ.get("INFOPOSITIE_LANDING", str(home / "store")),
+        warehouse_url=os.environ.get("WAREHOUSE_URL") or None,
+        pseudonym_key_file=Path(
+            os.environ.get("INFOPOSITIE_PSEUDONYM_KEY_FILE", home / "secrets" / "pseudonym.key")
+        ),
+        airflow_home=Path(os.environ.get("AIRFLOW_HOME", home / "airflow")),
+    )

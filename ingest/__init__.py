@@ -1,0 +1,1 @@
+"""The ingest layer: landing zone, feed contracts, validation, pseudonymisation and loading."""

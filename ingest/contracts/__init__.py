@@ -1,0 +1,157 @@
+"""Feed contracts: the single declaration of each partner feed (one YAML file per feed).
+
+Everything else about a feed is derived from its contract: parsing, the Great Expectations
+suite, the raw table DDL, the dbt source definition and the partner documentation.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CONTRACTS_DIR = Path(__file__).parent
+
+ColumnType = Literal[
+    "text", "date", "integer", "decimal", "number", "enum", "gemeente", "wijk",
+    "ja_nee", "gemeente_list", "timestamp", "region", "period_month",
+]
+Personal = Literal["pseudonymise", "age_band", "never_store"]
+
+AGE_BANDS: list[tuple[str, int, int]] = [
+    ("0-17", 0, 17), ("18-24", 18, 24), ("25-44", 25, 44), ("45-64", 45, 64), ("65+", 65, 200),
+]
+AGE_UNKNOWN = "onbekend"
+
+PG_TYPES = {
+    "text": "text", "date": "date", "integer": "integer", "decimal": "numeric(14,2)",
+    "number": "double precision", "enum": "text", "gemeente": "text", "wijk": "text",
+    "ja_nee": "boolean", "gemeente_list": "text[]", "timestamp": "timestamptz",
+    "region": "text", "period_month": "text",
+}
+
+
+class Column(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    type: ColumnType
+    required: bool = False
+    unique: bool = False
+    personal: Personal | None = None
+    values: list[str] | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    in_period: bool = False
+    not_after: str | None = None
+    not_before: str | None = None
+    within_gemeente: str | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _enum_has_values(self) -> "Column":
+        if self.type == "enum" and not self.values:
+            raise ValueError(f"enum column {self.name} needs values")
+        return self
+
+    @property
+    def stored_name(self) -> str | None:
+        """The column name in the warehouse, or None when the value is never stored."""
+        if self.personal == "never_store":
+            return None
+        if self.personal == "pseudonymise":
+            return f"{self.name}_pseudoniem"
+        if self.personal == "age_band":
+            return self.name.replace("leeftijd", "leeftijdsklasse")
+        return self.name
+
+    @property
+    def stored_type(self) -> str:
+        if self.personal in ("pseudonymise", "age_band"):
+            return "text"
+        return PG_TYPES[self.type]
+
+
+class CsvOptions(BaseModel):
+    delimiter: str | list[str] = ";"
+    decimal: str = ","
+
+
+class Freshness(BaseModel):
+    warn_after_days: int
+    error_after_days: int
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    feed: str
+    partner: str
+    partner_code: str
+    title: str
+    description: str
+    landing_prefix: str
+    cadence: Literal["monthly", "quarterly", "yearly", "any"]
+    freshness: Freshness
+    retention_years: int
+    format: Literal["csv", "xlsx", "json", "csv_or_xlsx"]
+    csv: CsvOptions = Field(default_factory=CsvOptions)
+    file_name: str
+    period: Literal["month", "quarter", "date", "none"]
+    tolerance: float = 0.05
+    columns: list[Column]
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> "Contract":
+        names = {c.name for c in self.columns}
+        for c in self.columns:
+            for ref in (c.not_after, c.not_before, c.within_gemeente):
+                if ref and ref not in names:
+                    raise ValueError(f"{self.feed}.{c.name} refers to unknown column {ref}")
+        re.compile(self.file_name)
+        return self
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.feed}"
+
+    @property
+    def stored_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.stored_name]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def match_file_name(self, file_name: str) -> re.Match[str] | None:
+        return re.fullmatch(self.file_name, file_name, flags=re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def load_contract(feed: str) -> Contract:
+    path = CONTRACTS_DIR / f"{feed}.yaml"
+    return Contract.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def all_contracts() -> list[Contract]:
+    return [load_contract(p.stem) for p in sorted(CONTRACTS_DIR.glob("*.yaml"))]
+
+
+def contract_for_key(object_key: str) -> Contract | None:
+    """The contract whose landing prefix the object key lies under."""
+    for contract in all_contracts():
+        if object_key.startswith(contract.landing_prefix):
+            return contract
+    return None
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return AGE_UNKNOWN
+    for label, low, high in AGE_BANDS:
+        if low <= age <= high:
+            return label
+    return AGE_UNKNOWN

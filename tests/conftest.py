@@ -1,0 +1,69 @@
+"""Shared fixtures: a real, freshly migrated Postgres database per test session.
+
+The server is the embedded default (started on demand) unless WAREHOUSE_URL points at another
+Postgres; either way each session gets its own new database, so runs never see each other's data.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from ingest.raw_tables import ensure_raw_tables
+from warehouse.connection import warehouse_url as default_warehouse_url
+from warehouse.migrate import migrate
+
+
+def _with_database(url: str, dbname: str) -> str:
+    params = conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+def create_scratch_database(prefix: str = "test") -> str:
+    base = default_warehouse_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_with_database(base, "postgres"), autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = _with_database(base, name)
+    migrate(url)
+    ensure_raw_tables(url)
+    return url
+
+
+def drop_database(url: str) -> None:
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def warehouse_url() -> Iterator[str]:
+    url = create_scratch_database()
+    yield url
+    if not os.environ.get("KEEP_TEST_DATABASE"):
+        drop_database(url)
+
+
+@pytest.fixture()
+def fresh_warehouse_url() -> Iterator[str]:
+    """A database of its own, for tests that must start from an empty warehouse."""
+    url = create_scratch_database("testfn")
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture()
+def db(warehouse_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "shared"

@@ -1,0 +1,1 @@
+"""The warehouse layer: the embedded default server, migrations, roles and reference data."""

@@ -1,0 +1,37 @@
+"""Versioned, idempotent migrations: `V###__name.sql` files applied once each, in order."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import psycopg
+
+from warehouse.reference import load_reference
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_NAME = re.compile(r"^V(\d{3})__[a-z0-9_]+\.sql$")
+
+
+def pending(conn: psycopg.Connection) -> list[Path]:
+    applied = {r[0] for r in conn.execute("select version from audit.schema_migrations")}
+    files = sorted(p for p in MIGRATIONS_DIR.glob("V*.sql") if _NAME.match(p.name))
+    return [p for p in files if p.name not in applied]
+
+
+def migrate(url: str) -> list[str]:
+    """Apply pending migrations and reload reference data. Safe to run any number of times,
+    also concurrently (an advisory lock serialises runners)."""
+    applied: list[str] = []
+    with psycopg.connect(url) as conn:
+        conn.execute("select pg_advisory_xact_lock(hashtext('infopositie.migrate'))")
+        conn.execute("create schema if not exists audit")
+        conn.execute(
+            "create table if not exists audit.schema_migrations ("
+            " version text primary key, applied_at timestamptz not null default now())"
+        )
+        for path in pending(conn):
+            conn.execute(path.read_text())
+            conn.execute("insert into audit.schema_migrations (version) values (%s)", (path.name,))
+            applied.append(path.name)
+        load_reference(conn)
+    return applied
