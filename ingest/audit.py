@@ -1,0 +1,82 @@
+"""The audit trail: one row per delivery in audit.deliveries, plus an event per step."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+PUBLIC_FIELDS = ("file", "feed", "status", "rows_received", "rows_loaded", "rows_rejected", "reasons")
+
+
+def start_delivery(conn: psycopg.Connection, *, feed: str, partner: str | None, object_key: str,
+                   file_name: str, sha256: str, size_bytes: int) -> int:
+    delivery_id = conn.execute(
+        "insert into audit.deliveries (feed, partner, object_key, file_name, sha256, size_bytes)"
+        " values (%s, %s, %s, %s, %s, %s) returning delivery_id",
+        (feed, partner, object_key, file_name, sha256, size_bytes),
+    ).fetchone()[0]
+    event(conn, delivery_id, "received", {"object_key": object_key, "sha256": sha256, "size_bytes": size_bytes})
+    return delivery_id
+
+
+def event(conn: psycopg.Connection, delivery_id: int | None, name: str, detail: dict[str, Any] | None = None) -> None:
+    conn.execute("insert into audit.events (delivery_id, event, detail) values (%s, %s, %s)",
+                 (delivery_id, name, Jsonb(detail or {})))
+
+
+def find_same_bytes(conn: psycopg.Connection, feed: str, sha256: str, delivery_id: int) -> int | None:
+    row = conn.execute(
+        "select delivery_id from audit.deliveries where feed = %s and sha256 = %s and delivery_id <> %s"
+        " and status in ('loaded', 'quarantined') order by delivery_id limit 1",
+        (feed, sha256, delivery_id),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def finish(conn: psycopg.Connection, delivery_id: int, *, status: str, period: str | None,
+           rows_received: int | None, rows_loaded: int | None, rows_rejected: int | None,
+           reasons: list[str], stored_key: str | None = None, report_key: str | None = None,
+           duplicate_of: int | None = None, is_current: bool = False) -> None:
+    conn.execute(
+        "update audit.deliveries set status = %s, period = %s, rows_received = %s, rows_loaded = %s,"
+        " rows_rejected = %s, reasons = %s, stored_key = coalesce(%s, stored_key),"
+        " report_key = coalesce(%s, report_key), duplicate_of = %s, is_current = %s, finished_at = now()"
+        " where delivery_id = %s",
+        (status, period, rows_received, rows_loaded, rows_rejected, Jsonb(reasons), stored_key,
+         report_key, duplicate_of, is_current, delivery_id),
+    )
+    event(conn, delivery_id, status, {"rows_received": rows_received, "rows_loaded": rows_loaded,
+                                      "rows_rejected": rows_rejected})
+
+
+def set_location(conn: psycopg.Connection, delivery_id: int, stored_key: str, report_key: str | None) -> None:
+    conn.execute("update audit.deliveries set stored_key = %s, report_key = coalesce(%s, report_key)"
+                 " where delivery_id = %s", (stored_key, report_key, delivery_id))
+    event(conn, delivery_id, "stored", {"stored_key": stored_key, "report_key": report_key})
+
+
+def supersede_current(conn: psycopg.Connection, feed: str, partner: str | None, period: str, delivery_id: int) -> list[int]:
+    rows = conn.execute(
+        "update audit.deliveries set is_current = false, superseded_by = %s"
+        " where feed = %s and coalesce(partner, '') = coalesce(%s, '') and period = %s and is_current"
+        " returning delivery_id",
+        (delivery_id, feed, partner, period),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def list_deliveries(url: str) -> list[dict[str, Any]]:
+    with psycopg.connect(url) as conn:
+        cur = conn.execute(
+            "select delivery_id, object_key, feed, status, rows_received, rows_loaded, rows_rejected,"
+            " reasons, period, is_current, received_at from audit.deliveries order by delivery_id"
+        )
+        out = []
+        for (delivery_id, key, feed, status, received, loaded, rejected, reasons, period, current, at) in cur:
+            out.append({"delivery_id": delivery_id, "file": key, "feed": feed, "status": status,
+                        "rows_received": received, "rows_loaded": loaded, "rows_rejected": rejected,
+                        "reasons": reasons if isinstance(reasons, list) else json.loads(reasons or "[]"),
+                        "period": period, "is_current": current, "received_at": at.isoformat()})
+        return out

@@ -1,0 +1,91 @@
+"""Write-audit-publish into the raw layer.
+
+1. write:   COPY the accepted rows into a new standalone table raw.<feed>_d<delivery_id>;
+2. audit:   check that table (row count, required values, uniqueness) before anyone can see it;
+3. publish: in one transaction attach it as a partition of raw.<feed>, mark the delivery current
+            and the previous delivery for the same period superseded.
+Readers (dbt) never see a half-loaded file, and earlier deliveries stay as partitions (history).
+"""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from ingest.contracts import Contract
+
+
+class AuditFailed(RuntimeError):
+    """The written table does not match what validation promised: a bug, never partner error."""
+
+
+def partition_name(contract: Contract, delivery_id: int) -> tuple[str, str]:
+    schema, table = contract.raw_table.split(".")
+    return schema, f"{table}_d{delivery_id}"
+
+
+def _to_csv(frame: pd.DataFrame) -> bytes:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    buffer = io.BytesIO()
+    pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return buffer.getvalue()
+
+
+def write(conn: psycopg.Connection, contract: Contract, delivery_id: int, frame: pd.DataFrame) -> None:
+    schema, name = partition_name(contract, delivery_id)
+    parent_schema, parent = contract.raw_table.split(".")
+    target = sql.Identifier(schema, name)
+    conn.execute(sql.SQL("create table {} (like {} including defaults)").format(
+        target, sql.Identifier(parent_schema, parent)))
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+    data = _to_csv(frame)
+    with conn.cursor().copy(sql.SQL("copy {} ({}) from stdin (format csv)").format(target, columns)) as copy:
+        view = memoryview(data)
+        for start in range(0, len(view), 1 << 22):
+            copy.write(view[start:start + (1 << 22)])
+
+
+def audit(conn: psycopg.Connection, contract: Contract, delivery_id: int, expected_rows: int) -> dict[str, int]:
+    schema, name = partition_name(contract, delivery_id)
+    target = sql.Identifier(schema, name)
+    parts = [sql.SQL("count(*)")]
+    labels = ["rows"]
+    for c in contract.stored_columns:
+        if c.required:
+            parts.append(sql.SQL("count(*) filter (where {} is null)").format(sql.Identifier(c.stored_name)))
+            labels.append(f"null_{c.stored_name}")
+        if c.unique:
+            parts.append(sql.SQL("count(*) - count(distinct {})").format(sql.Identifier(c.stored_name)))
+            labels.append(f"dup_{c.stored_name}")
+    parts.append(sql.SQL("count(*) filter (where delivery_id <> {})").format(sql.Literal(delivery_id)))
+    labels.append("foreign_delivery")
+    values = conn.execute(sql.SQL("select {} from {}").format(sql.SQL(", ").join(parts), target)).fetchone()
+    result = dict(zip(labels, values))
+    problems = {k: v for k, v in result.items() if k != "rows" and v}
+    if result["rows"] != expected_rows or problems:
+        raise AuditFailed(f"{name}: expected {expected_rows} rows, found {result['rows']}; problems {problems}")
+    return result
+
+
+def publish(conn: psycopg.Connection, contract: Contract, delivery_id: int) -> None:
+    schema, name = partition_name(contract, delivery_id)
+    parent_schema, parent = contract.raw_table.split(".")
+    # The check constraint lets ATTACH skip its validation scan of the new partition.
+    conn.execute(sql.SQL("alter table {} add constraint {} check (delivery_id = {})").format(
+        sql.Identifier(schema, name), sql.Identifier(f"{name}_delivery"), sql.Literal(delivery_id)))
+    conn.execute(sql.SQL("alter table {} attach partition {} for values in ({})").format(
+        sql.Identifier(parent_schema, parent), sql.Identifier(schema, name), sql.Literal(delivery_id)))
+
+
+def write_rejected(conn: psycopg.Connection, delivery_id: int, rows: list[tuple[int, list[str], dict]]) -> None:
+    if not rows:
+        return
+    import json
+
+    with conn.cursor().copy("copy audit.rejected_rows (delivery_id, line_number, reasons, record) from stdin") as copy:
+        for line, reasons, record in rows:
+            copy.write_row((delivery_id, line, reasons, json.dumps(record, ensure_ascii=False, default=str)))

@@ -1,0 +1,149 @@
+"""Give every value its declared type, the way the partner specs define the formats.
+
+Work is done once per *distinct* value and then broadcast to the rows (a month of police
+registrations has a few dozen distinct dates and a few hundred distinct amounts, but a million
+rows). Values that do not fit their type become null with a Dutch reason for the rows they are on.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from ingest.contracts import Column, Contract
+
+
+@dataclass
+class Reference:
+    """What validation needs to know about gemeente codes (from reference.*)."""
+
+    current_codes: frozenset[str]
+    mapping: dict[str, tuple[str, str, str]]  # old code -> (new code, old name, date)
+
+
+@dataclass
+class Distinct:
+    codes: np.ndarray            # row -> index into values (-1 = empty)
+    raw: pd.Series               # distinct raw strings
+    typed: pd.Series             # distinct typed values (null where unparseable)
+    errors: dict[int, str] = field(default_factory=dict)  # distinct index -> reason
+
+
+@dataclass
+class Normalized:
+    columns: dict[str, Distinct]
+
+    def row_values(self, name: str) -> pd.Series:
+        d = self.columns[name]
+        typed = d.typed.reset_index(drop=True)
+        taken = typed.take(np.where(d.codes < 0, 0, d.codes)) if len(typed) else pd.Series([None] * len(d.codes))
+        taken = taken.reset_index(drop=True)
+        taken[d.codes < 0] = None
+        return taken
+
+
+_GEMEENTE = re.compile(r"^(?:GM)?(\d{1,4})$", re.IGNORECASE)
+_DATE_NL = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_INT = re.compile(r"^[+-]?\d+$")
+_DEC_NL = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
+_DEC_POINT = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+
+
+def parse_date(value: str) -> date | None:
+    for pattern, order in ((_DATE_NL, (3, 2, 1)), (_DATE_ISO, (1, 2, 3))):
+        m = pattern.match(value)
+        if m:
+            try:
+                return date(int(m.group(order[0])), int(m.group(order[1])), int(m.group(order[2])))
+            except ValueError:
+                return None
+    return None
+
+
+def _convert(column: Column, values: pd.Series, contract: Contract, ref: Reference) -> tuple[list, dict[int, str]]:
+    label = column.name
+    out: list = []
+    errors: dict[int, str] = {}
+    show = column.personal is None  # never echo personal values into reports
+    for i, v in enumerate(values.tolist()):
+        t = column.type
+        if t in ("text", "wijk"):
+            out.append(v.upper() if t == "wijk" else v)
+        elif t == "enum":
+            out.append(v.lower())
+        elif t == "date":
+            d = parse_date(v)
+            if d is None:
+                errors[i] = f"{label}: '{v}' is geen geldige datum (gebruik dd-mm-jjjj of jjjj-mm-dd)"
+            out.append(d)
+        elif t == "integer":
+            if _INT.match(v):
+                out.append(int(v))
+            else:
+                errors[i] = f"{label}: " + (f"'{v}' is geen geheel getal" if show else "geen geheel getal")
+                out.append(None)
+        elif t in ("decimal", "number"):
+            dutch = contract.csv.decimal == "," and contract.format != "json"
+            if dutch and _DEC_NL.match(v):
+                out.append(float(v.replace(".", "").replace(",", ".")))
+            elif not dutch and _DEC_POINT.match(v):
+                out.append(float(v))
+            else:
+                hint = " (gebruik een decimale komma, bijvoorbeeld 1.234,56)" if dutch else ""
+                errors[i] = f"{label}: '{v}' is geen geldig bedrag{hint}"
+                out.append(None)
+        elif t == "gemeente":
+            m = _GEMEENTE.match(v)
+            if not m:
+                errors[i] = f"{label}: '{v}' is geen gemeentecode (verwacht GM0344, 0344 of 344)"
+                out.append(None)
+                continue
+            code = "GM" + m.group(1).zfill(4)
+            if code in ref.mapping:
+                new, old_name, since = ref.mapping[code]
+                if new not in ref.current_codes:
+                    errors[i] = (f"{label}: {code} ({old_name}) valt sinds {since} onder {new}, "
+                                 "buiten politie-eenheid Midden-Nederland")
+                    out.append(None)
+                    continue
+                code = new
+            out.append(code)
+        else:
+            out.append(v)
+    return out, errors
+
+
+def normalize(contract: Contract, frame: pd.DataFrame, ref: Reference) -> Normalized:
+    columns: dict[str, Distinct] = {}
+    for column in contract.columns:
+        if column.personal == "never_store":
+            continue
+        series = frame[column.name]
+        if column.unique and column.type == "text":
+            # Identifiers are (nearly) all distinct: no point in a distinct pass.
+            codes = np.where(series.isna().to_numpy(), -1, np.arange(len(series)))
+            raw = series.fillna("")
+            columns[column.name] = Distinct(codes, raw, raw)
+            continue
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        uniques = pd.Series(uniques, dtype="object")
+        typed, errors = _convert(column, uniques, contract, ref)
+        columns[column.name] = Distinct(np.asarray(codes), uniques, pd.Series(typed, dtype="object"), errors)
+    return Normalized(columns)
+
+
+def period_bounds(contract: Contract, period: str) -> tuple[date, date]:
+    if contract.period == "month":
+        start = datetime.strptime(period, "%Y-%m").date()
+        end = (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
+        return start, end
+    if contract.period == "quarter":
+        year, q = int(period[:4]), int(period[-1])
+        start = date(year, 3 * (q - 1) + 1, 1)
+        end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
+        return start, end
+    raise ValueError(f"no bounds for period kind {contract.period}")

@@ -1,0 +1,299 @@
+"""From a file in the landing zone to a published raw partition (or quarantine), with audit.
+
+Per file: record the delivery -> recognise a duplicate -> read -> type -> validate (Great
+Expectations) -> pseudonymise -> write-audit-publish -> keep the original (archive or
+quarantine) with a partner report. Rows received = rows loaded + rows rejected, always.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from ingest import audit, load, report
+from ingest.contracts import AGE_BANDS, AGE_UNKNOWN, Contract, contract_for_key, load_contract
+from ingest.errors import FileRefused
+from ingest.landing import LandingZone
+from ingest.normalize import Normalized, Reference, normalize
+from ingest.pseudonymise import Pseudonymiser, load_key
+from ingest.raw_tables import LOADER_ROLE, ensure_raw_tables
+from ingest.readers import RawTable, read_csv
+from ingest.validate import build_checks, run_checks
+
+log = logging.getLogger(__name__)
+MAX_REASONS = 25
+
+
+@dataclass
+class DeliveryResult:
+    delivery_id: int
+    file: str
+    feed: str
+    status: str
+    rows_received: int
+    rows_loaded: int
+    rows_rejected: int
+    reasons: list[str] = field(default_factory=list)
+    period: str | None = None
+    stored_key: str | None = None
+    report_key: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"delivery_id": self.delivery_id, "file": self.file, "feed": self.feed, "status": self.status,
+                "rows_received": self.rows_received, "rows_loaded": self.rows_loaded,
+                "rows_rejected": self.rows_rejected, "reasons": self.reasons, "period": self.period}
+
+    def summary_line(self) -> str:
+        text = (f"{self.status:<11} {self.file}  ontvangen {self.rows_received}, geladen {self.rows_loaded}, "
+                f"afgekeurd {self.rows_rejected}")
+        return text + (f"\n            {self.reasons[0]}" if self.reasons and self.status != "loaded" else "")
+
+
+def load_reference(conn: psycopg.Connection) -> Reference:
+    codes = frozenset(r[0] for r in conn.execute(
+        "select gemeentecode from reference.gemeenten where geldig_van <= current_date"
+        " and (geldig_tot is null or geldig_tot > current_date)"))
+    mapping = {old: (new, name, f"{since:%d-%m-%Y}") for old, name, new, since in conn.execute(
+        "select oude_code, oude_naam, nieuwe_code, per_datum from reference.gemeentecode_mapping")}
+    return Reference(codes, mapping)
+
+
+def period_of(contract: Contract, file_name: str) -> str | None:
+    match = contract.match_file_name(file_name)
+    if not match:
+        expected = contract.file_name.replace("(?P<period>\\d{6})", "JJJJMM").replace("(?P<period>\\d{4}Q[1-4])", "JJJJQn") \
+            .replace("(?P<period>\\d{8})", "JJJJMMDD").replace("\\.", ".")
+        raise FileRefused(f"De bestandsnaam '{file_name}' voldoet niet aan de afspraak: verwacht {expected}.")
+    if contract.period == "none" or "period" not in match.groupdict():
+        return None
+    raw = match.group("period").upper()
+    if contract.period == "month":
+        if not (1 <= int(raw[4:6]) <= 12):
+            raise FileRefused(f"De bestandsnaam '{file_name}' bevat geen geldige maand ({raw}).")
+        return f"{raw[:4]}-{raw[4:6]}"
+    if contract.period == "quarter":
+        return f"{raw[:4]}-{raw[4:]}"
+    return f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}"
+
+
+def _summarise(rejected: dict[int, list[str]]) -> list[str]:
+    by_reason: dict[str, list[int]] = defaultdict(list)
+    for line, reasons in sorted(rejected.items()):
+        for r in reasons:
+            by_reason[r].append(line)
+    out = []
+    for reason, lines in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:MAX_REASONS]:
+        listed = ", ".join(str(x) for x in lines[:5])
+        more = f" en {len(lines) - 5} andere" if len(lines) > 5 else ""
+        out.append(f"{reason} (regel{'s' if len(lines) > 1 else ''} {listed}{more})")
+    if len(by_reason) > MAX_REASONS:
+        out.append(f"... en nog {len(by_reason) - MAX_REASONS} andere redenen (zie het leveringsrapport)")
+    return out
+
+
+def _age_bands(ages: pd.Series) -> np.ndarray:
+    values = pd.to_numeric(ages, errors="coerce").to_numpy(dtype=float)
+    out = np.full(len(values), AGE_UNKNOWN, dtype=object)
+    for label, low, high in AGE_BANDS:
+        out[(values >= low) & (values <= high)] = label
+    return out
+
+
+class FeedLoader:
+    """Processes the files of one landing zone into one warehouse."""
+
+    def __init__(self, zone: LandingZone, url: str, pseudonymiser: Pseudonymiser) -> None:
+        self.zone = zone
+        self.url = url
+        self.pseudonymiser = pseudonymiser
+
+    # -- building the stored rows ----------------------------------------------------------
+    def _stored_frame(self, contract: Contract, raw: RawTable, data: Normalized, keep: np.ndarray,
+                      delivery_id: int) -> pd.DataFrame:
+        out: dict[str, Any] = {"delivery_id": np.full(len(keep), delivery_id, dtype=np.int64),
+                               "line_number": raw.line_numbers[keep]}
+        for c in contract.stored_columns:
+            if c.personal == "pseudonymise":
+                values = raw.frame[c.name].to_numpy(dtype=object)[keep]
+                out[c.stored_name] = self.pseudonymiser.many(values.tolist())
+            elif c.personal == "age_band":
+                out[c.stored_name] = _age_bands(pd.Series(data.row_values(c.name).to_numpy(dtype=object)[keep]))
+            else:
+                values = data.row_values(c.name).to_numpy(dtype=object)[keep]
+                if c.type == "integer":
+                    values = pd.array(values, dtype="Int64")
+                out[c.stored_name] = values
+        return pd.DataFrame(out)
+
+    def _rejected_records(self, contract: Contract, raw: RawTable, positions: list[int]) -> list[dict]:
+        records = []
+        for p in positions:
+            record = {}
+            for c in contract.stored_columns:
+                value = raw.frame[c.name].iloc[p]
+                value = None if pd.isna(value) else value
+                if c.personal == "pseudonymise" and value is not None:
+                    value = self.pseudonymiser.one(value)
+                elif c.personal == "age_band":
+                    try:
+                        value = _age_bands(pd.Series([value]))[0] if value is not None else AGE_UNKNOWN
+                    except Exception:  # noqa: BLE001 - an unreadable age is simply unknown
+                        value = AGE_UNKNOWN
+                record[c.stored_name] = value
+            records.append(record)
+        return records
+
+    # -- one file ----------------------------------------------------------------------------
+    def process(self, key: str) -> DeliveryResult:
+        data = self.zone.read(key)
+        file_name = PurePosixPath(key).name
+        sha = hashlib.sha256(data).hexdigest()
+        contract = contract_for_key(key)
+        feed = contract.feed if contract else "onbekend"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(sql.SQL("set role {}").format(sql.Identifier(LOADER_ROLE)))
+            delivery_id = audit.start_delivery(conn, feed=feed, partner=contract.partner_code if contract else None,
+                                               object_key=key, file_name=file_name, sha256=sha, size_bytes=len(data))
+            received_at = datetime.now(timezone.utc)
+            # One loader per feed at a time: duplicate and supersede decisions must not race.
+            conn.execute("select pg_advisory_lock(hashtext(%s))", (f"infopositie.ingest.{feed}",))
+            try:
+                same = audit.find_same_bytes(conn, feed, sha, delivery_id)
+                if same is not None:
+                    return self._duplicate(conn, key, contract, delivery_id, same)
+                try:
+                    if contract is None:
+                        raise FileRefused("Dit bestand staat niet onder een bekende map (prefix) van een "
+                                          "gegevensstroom; het kan niet worden toegewezen.")
+                    return self._load(conn, key, data, contract, delivery_id, sha, received_at)
+                except FileRefused as refused:
+                    return self._quarantine(conn, key, contract, delivery_id, sha, received_at, refused)
+            finally:
+                conn.execute("select pg_advisory_unlock(hashtext(%s))", (f"infopositie.ingest.{feed}",))
+
+    def _load(self, conn, key, data, contract, delivery_id, sha, received_at) -> DeliveryResult:
+        period = period_of(contract, PurePosixPath(key).name)
+        raw = read_csv(contract, data)
+        ref = load_reference(conn)
+        normalized = normalize(contract, raw.frame, ref)
+        row_reasons = run_checks(build_checks(contract, ref, period), normalized, len(raw.frame))
+        rejected_lines: dict[int, list[str]] = {int(raw.line_numbers[p]): r for p, r in row_reasons.items()}
+        for line, reason in raw.unreadable.items():
+            rejected_lines[line] = [reason]
+        n_rejected = len(rejected_lines)
+        received = raw.rows_received
+        audit.event(conn, delivery_id, "validated", {"rows_received": received, "rows_rejected": n_rejected,
+                                                     "encoding": raw.encoding})
+        positions = sorted(row_reasons)
+        rejected_rows = list(zip([int(raw.line_numbers[p]) for p in positions],
+                                 [row_reasons[p] for p in positions],
+                                 self._rejected_records(contract, raw, positions)))
+        rejected_rows += [(line, [reason], {}) for line, reason in raw.unreadable.items()]
+        if n_rejected > contract.tolerance * received:
+            share = 100 * n_rejected / received
+            refused = FileRefused(
+                f"{n_rejected} van de {received} regels ({share:.1f}%) zijn afgekeurd; dat is meer dan de "
+                f"toegestane {contract.tolerance:.0%}. Het hele bestand is geweigerd, omdat een gedeeltelijke "
+                "levering de cijfers ongemerkt te laag zou maken.",
+                rows_received=received)
+            refused.rejected_rows = rejected_rows  # type: ignore[attr-defined]
+            refused.row_summary = _summarise(rejected_lines)  # type: ignore[attr-defined]
+            raise refused
+        keep = np.ones(len(raw.frame), dtype=bool)
+        keep[positions] = False
+        keep_idx = np.flatnonzero(keep)
+        frame = self._stored_frame(contract, raw, normalized, keep_idx, delivery_id)
+        reasons = raw.notes + _summarise(rejected_lines)
+        with conn.transaction():
+            load.write(conn, contract, delivery_id, frame)
+            audit.event(conn, delivery_id, "written", {"rows": len(frame)})
+            checks = load.audit(conn, contract, delivery_id, len(frame))
+            audit.event(conn, delivery_id, "audited", checks)
+            load.publish(conn, contract, delivery_id)
+            superseded = audit.supersede_current(conn, contract.feed, contract.partner_code, period, delivery_id)
+            load.write_rejected(conn, delivery_id, rejected_rows)
+            audit.finish(conn, delivery_id, status="loaded", period=period, rows_received=received,
+                         rows_loaded=len(frame), rows_rejected=n_rejected, reasons=reasons, is_current=True)
+            audit.event(conn, delivery_id, "published", {"superseded": superseded})
+        # The original is moved only after the publish committed: a crash before leaves it in
+        # landing, and the next run recognises it (same bytes) instead of losing it.
+        stored = self._keep_original(key, "archive", contract, delivery_id, period)
+        report_key = None
+        if n_rejected or raw.notes:
+            report_key = self._write_report(stored, contract, key, sha, "loaded", received_at, received,
+                                            len(frame), n_rejected, reasons, rejected_rows, delivery_id, "archive")
+        audit.set_location(conn, delivery_id, stored, report_key)
+        return DeliveryResult(delivery_id, key, contract.feed, "loaded", received, len(frame), n_rejected,
+                              reasons, period, stored, report_key)
+
+    def _quarantine(self, conn, key, contract, delivery_id, sha, received_at, refused: FileRefused) -> DeliveryResult:
+        received = refused.rows_received
+        rejected_rows = getattr(refused, "rejected_rows", [])
+        reasons = [refused.reason] + getattr(refused, "row_summary", [])
+        if rejected_rows:
+            load.write_rejected(conn, delivery_id, rejected_rows)
+        audit.finish(conn, delivery_id, status="quarantined", period=None, rows_received=received,
+                     rows_loaded=0, rows_rejected=received, reasons=reasons)
+        stored = self._keep_original(key, "quarantine", contract, delivery_id, None)
+        report_key = self._write_report(stored, contract, key, sha, "quarantined", received_at, received, 0,
+                                        received, reasons, rejected_rows, delivery_id, "quarantine")
+        audit.set_location(conn, delivery_id, stored, report_key)
+        return DeliveryResult(delivery_id, key, contract.feed if contract else "onbekend", "quarantined",
+                              received, 0, received, reasons, None, stored, report_key)
+
+    def _duplicate(self, conn, key, contract, delivery_id, same: int) -> DeliveryResult:
+        original = conn.execute("select status, period from audit.deliveries where delivery_id = %s", (same,)).fetchone()
+        reason = (f"Dit bestand is byte voor byte gelijk aan levering {same} (uitkomst: "
+                  f"{'geladen' if original[0] == 'loaded' else 'geweigerd'}); het is niet opnieuw verwerkt.")
+        audit.finish(conn, delivery_id, status="duplicate", period=original[1], rows_received=0, rows_loaded=0,
+                     rows_rejected=0, reasons=[reason], duplicate_of=same)
+        stored = self._keep_original(key, "archive", contract, delivery_id, "dubbel")
+        audit.set_location(conn, delivery_id, stored, None)
+        return DeliveryResult(delivery_id, key, contract.feed if contract else "onbekend", "duplicate",
+                              0, 0, 0, [reason], original[1], stored)
+
+    # -- keeping originals -------------------------------------------------------------------
+    def _keep_original(self, key, area, contract, delivery_id, period) -> str:
+        feed = contract.feed if contract else "onbekend"
+        folder = f"{feed}/{period}" if period else feed
+        return self.zone.move(key, area, f"{folder}/{delivery_id}__{PurePosixPath(key).name}")
+
+    def _write_report(self, stored, contract, key, sha, status, received_at, received, loaded, rejected,
+                      reasons, rejected_rows, delivery_id, area) -> str:
+        text = report.render(contract=contract, file_name=PurePosixPath(key).name, object_key=key, sha256=sha,
+                             status=status, received_at=received_at, rows_received=received, rows_loaded=loaded,
+                             rows_rejected=rejected, reasons=reasons,
+                             rejected_rows=sorted((line, msgs) for line, msgs, _ in rejected_rows),
+                             delivery_id=delivery_id)
+        feed = contract.feed if contract else "onbekend"
+        return self.zone.put(f"rapporten/{feed}/{delivery_id}__{PurePosixPath(key).name}.rapport.txt",
+                             text.encode("utf-8"), area=area)
+
+
+def ingest_landing(zone: LandingZone, url: str, *, feeds: list[str] | None = None,
+                   progress: bool = False) -> list[DeliveryResult]:
+    """Process every waiting file (optionally only those of some feeds), oldest name first."""
+    from infopositie.settings import load_settings
+
+    ensure_raw_tables(url, [load_contract(f) for f in feeds] if feeds else None)
+    key = load_key(load_settings().pseudonym_key_file)
+    loader = FeedLoader(zone, url, Pseudonymiser(key))
+    keys = [k for k in zone.waiting() if feeds is None or (contract_for_key(k) and contract_for_key(k).feed in feeds)]
+    results: list[DeliveryResult] = []
+    iterator = keys
+    if progress and keys:
+        from tqdm import tqdm
+
+        iterator = tqdm(keys, desc="ingest", unit="bestand")
+    for k in iterator:
+        results.append(loader.process(k))
+    return results

@@ -1,0 +1,184 @@
+"""Turn a delivered file into a table of trimmed strings, one column per contract column.
+
+Reading is about the file's *form* (encoding, delimiter, header, row structure): anything wrong
+there refuses the whole file with a Dutch reason that names the line or column. Whether values
+are *valid* is decided later, by the validation suite.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ingest.contracts import Contract
+from ingest.errors import FileRefused
+
+ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+@dataclass
+class RawTable:
+    frame: pd.DataFrame                  # contract column name -> trimmed string or <NA>
+    line_numbers: np.ndarray             # line in the original file of each row (header = 1)
+    encoding: str
+    rows_received: int                   # data rows in the file, including unreadable ones
+    unreadable: dict[int, str] = field(default_factory=dict)  # line -> reason (row-level)
+    notes: list[str] = field(default_factory=list)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    if not data.strip():
+        raise FileRefused("Het bestand is leeg.")
+    if data[:4] == b"PK\x03\x04" or b"\x00" in data[:4096]:
+        raise FileRefused(
+            "Het bestand is geen tekstbestand (CSV): het lijkt een binair bestand, zoals een "
+            "Excel-werkmap of een zip-bestand. Lever een CSV-bestand aan."
+        )
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as err:
+            last = err
+    line = data[: last.start].count(b"\n") + 1
+    raise FileRefused(
+        f"Het bestand bevat tekens die niet als UTF-8 of Windows-1252 te lezen zijn "
+        f"(eerste probleem op regel {line}). Sla het bestand op als UTF-8 en lever het opnieuw aan."
+    )
+
+
+def _sniff_delimiter(header_line: str, allowed: list[str], expected_text: str) -> str:
+    counts = {d: header_line.count(d) for d in allowed}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        other = [d for d in (";", ",", "\t", "|") if d not in allowed and d in header_line]
+        hint = f" maar '{other[0]}'" if other else ""
+        raise FileRefused(
+            f"De kopregel (regel 1) is niet gescheiden met {expected_text}{hint}. "
+            f"Gebruik {expected_text} als scheidingsteken."
+        )
+    return best
+
+
+def _map_header(names: list[str], contract: Contract) -> tuple[list[str | None], list[str]]:
+    """Header names are case-insensitive and their order may differ between exports."""
+    known = {c.name for c in contract.columns}
+    mapped: list[str | None] = []
+    notes: list[str] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(names, start=1):
+        name = raw.strip().strip('"').strip().lower().lstrip("\ufeff")
+        if name in seen:
+            raise FileRefused(f"De kolom '{name}' staat twee keer in de kopregel (kolom {position}).")
+        seen.add(name)
+        if name in known:
+            mapped.append(name)
+        else:
+            mapped.append(None)
+            if name:
+                notes.append(f"Onbekende kolom '{raw.strip()}' (kolom {position}) is genegeerd.")
+    missing = [c.name for c in contract.columns if c.required and c.name not in seen]
+    if missing:
+        cols = ", ".join(f"'{m}'" for m in missing)
+        found = ", ".join(n.strip() for n in names)
+        raise FileRefused(
+            f"Verplichte kolom ontbreekt in de kopregel (regel 1): {cols}. Gevonden kolommen: {found}."
+        )
+    return mapped, notes
+
+
+def read_csv(contract: Contract, data: bytes) -> RawTable:
+    text, encoding = decode(data)
+    delimiters = contract.csv.delimiter if isinstance(contract.csv.delimiter, list) else [contract.csv.delimiter]
+    expected = " of ".join(f"'{d}'" for d in delimiters)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = _sniff_delimiter(first_line, delimiters, expected)
+    header = next(csv.reader([first_line], delimiter=delimiter))
+    mapped, notes = _map_header(header, contract)
+    if encoding == "cp1252":
+        notes.append("Het bestand is gelezen als Windows-1252.")
+    body = text.encode("utf-8") if encoding == "cp1252" else data.removeprefix(b"\xef\xbb\xbf")
+    table = _fast_parse(body, header, delimiter)
+    if table is None:
+        frame_data, lines, unreadable, received = _careful_parse(text, len(header), delimiter)
+    else:
+        frame_data, lines, unreadable, received = table
+    if received == 0:
+        raise FileRefused("Het bestand bevat alleen een kopregel en geen gegevens.")
+    frame = pd.DataFrame(index=pd.RangeIndex(len(lines)))
+    for position, name in enumerate(mapped):
+        if name is not None:
+            frame[name] = frame_data[position]
+    for column in contract.columns:
+        if column.name not in frame:
+            frame[column.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame = frame[[c.name for c in contract.columns]]
+    return RawTable(frame, lines, encoding, received, unreadable, notes)
+
+
+def _clean(array: pa.ChunkedArray) -> pd.Series:
+    trimmed = pc.utf8_trim_whitespace(array)
+    nulled = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return pd.Series(nulled.to_pandas(types_mapper=None), dtype="str")
+
+
+def _fast_parse(body: bytes, header: list[str], delimiter: str):
+    """pyarrow's multi-threaded parser. It cannot tell line numbers of odd rows, so it is only
+    trusted when every line is exactly one record; otherwise the careful parser takes over."""
+    invalid: list[str] = []
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                             ignore_empty_lines=False,
+                                             invalid_row_handler=lambda row: invalid.append(row.text) or "skip"),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid:
+        return None
+    newlines = body.count(b"\n") - (1 if body.endswith(b"\n") else 0)
+    if invalid or b"\r\n" not in body and b"\r" in body or newlines != table.num_rows:
+        return None
+    columns = [_clean(table.column(n)) for n in names]
+    lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    return columns, lines, {}, table.num_rows
+
+
+def _careful_parse(text: str, width: int, delimiter: str):
+    """Record by record, with exact line numbers; rows with the wrong number of fields are
+    rejected individually rather than refusing the whole file."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(reader)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    unreadable: dict[int, str] = {}
+    received = 0
+    start = reader.line_num + 1
+    for record in reader:
+        line = start
+        start = reader.line_num + 1
+        if not record or all(not v.strip() for v in record):
+            continue  # blank line: not a row
+        received += 1
+        if len(record) != width:
+            unreadable[line] = (
+                f"regel heeft {len(record)} velden, verwacht {width} (scheidingsteken "
+                f"'{delimiter}' in een waarde zonder aanhalingstekens?)"
+            )
+            continue
+        rows.append(record)
+        lines.append(line)
+    columns = []
+    for i in range(width):
+        values = [r[i].strip() or None for r in rows]
+        columns.append(pd.Series(values, dtype="str"))
+    return columns, np.asarray(lines, dtype=np.int64), unreadable, received
