@@ -36,13 +36,19 @@ class Distinct:
 class Normalized:
     columns: dict[str, Distinct]
 
-    def row_values(self, name: str) -> pd.Series:
+    def row_values(self, name: str, kind: str = "object") -> np.ndarray:
+        """Typed value per row: datetime64[D] with NaT, float64 with NaN, or object with None."""
         d = self.columns[name]
-        typed = d.typed.reset_index(drop=True)
-        taken = typed.take(np.where(d.codes < 0, 0, d.codes)) if len(typed) else pd.Series([None] * len(d.codes))
-        taken = taken.reset_index(drop=True)
-        taken[d.codes < 0] = None
-        return taken
+        if kind == "date":
+            lookup = np.append(pd.to_datetime(pd.Series(d.typed, dtype=object)).to_numpy().astype("datetime64[D]"),
+                               np.datetime64("NaT", "D"))
+        elif kind == "float":
+            lookup = np.append(pd.to_numeric(pd.Series(d.typed, dtype=object)).to_numpy(dtype=float), np.nan)
+        else:
+            lookup = np.empty(len(d.typed) + 1, dtype=object)
+            lookup[:-1] = d.typed.to_numpy(dtype=object)
+            lookup[-1] = None
+        return lookup[d.codes]  # code -1 picks the trailing empty value
 
 
 _GEMEENTE = re.compile(r"^(?:GM)?(\d{1,4})$", re.IGNORECASE)
@@ -123,13 +129,16 @@ def normalize(contract: Contract, frame: pd.DataFrame, ref: Reference) -> Normal
         if column.personal == "never_store":
             continue
         series = frame[column.name]
-        if column.unique and column.type == "text":
-            # Identifiers are (nearly) all distinct: no point in a distinct pass.
-            codes = np.where(series.isna().to_numpy(), -1, np.arange(len(series)))
-            raw = series.fillna("")
-            columns[column.name] = Distinct(codes, raw, raw)
-            continue
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        if column.type == "text" and column.personal is None and not column.pattern:
+            # Free identifiers: nothing to convert, keep the distinct values as they are.
+            values = pd.Series(np.asarray(uniques, dtype=object), dtype="object")
+            columns[column.name] = Distinct(np.asarray(codes), values, values)
+            continue
+        if column.personal == "pseudonymise":
+            values = pd.Series(np.asarray(uniques, dtype=object), dtype="object")
+            columns[column.name] = Distinct(np.asarray(codes), values, values)
+            continue
         uniques = pd.Series(uniques, dtype="object")
         typed, errors = _convert(column, uniques, contract, ref)
         columns[column.name] = Distinct(np.asarray(codes), uniques, pd.Series(typed, dtype="object"), errors)

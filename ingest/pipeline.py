@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from ingest.contracts import AGE_BANDS, AGE_UNKNOWN, Contract, contract_for_key,
 from ingest.errors import FileRefused
 from ingest.landing import LandingZone
 from ingest.normalize import Normalized, Reference, normalize
-from ingest.pseudonymise import Pseudonymiser, load_key
+from ingest.pseudonymise import PendingPseudonyms, Pseudonymiser, load_key
 from ingest.raw_tables import LOADER_ROLE, ensure_raw_tables
 from ingest.readers import RawTable, read_csv
 from ingest.validate import build_checks, run_checks
@@ -111,46 +111,60 @@ def _age_bands(ages: pd.Series) -> np.ndarray:
 class FeedLoader:
     """Processes the files of one landing zone into one warehouse."""
 
-    def __init__(self, zone: LandingZone, url: str, pseudonymiser: Pseudonymiser) -> None:
+    def __init__(self, zone: LandingZone, url: str, key: bytes) -> None:
         self.zone = zone
         self.url = url
-        self.pseudonymiser = pseudonymiser
+        self.key = key
+        self.pseudonymiser = Pseudonymiser(key)
 
     # -- building the stored rows ----------------------------------------------------------
-    def _stored_frame(self, contract: Contract, raw: RawTable, data: Normalized, keep: np.ndarray,
-                      delivery_id: int) -> pd.DataFrame:
-        out: dict[str, Any] = {"delivery_id": np.full(len(keep), delivery_id, dtype=np.int64),
-                               "line_number": raw.line_numbers[keep]}
+    def _start_pseudonyms(self, contract: Contract, raw: RawTable) -> dict[str, PendingPseudonyms]:
+        return {c.name: PendingPseudonyms(self.pseudonymiser, self.key,
+                                          raw.frame[c.name].to_numpy(dtype=object, na_value=None).tolist())
+                for c in contract.columns if c.personal == "pseudonymise"}
+
+    def _stored_chunks(self, contract: Contract, raw: RawTable, data: Normalized, keep: np.ndarray,
+                       delivery_id: int, pseudonyms: dict[str, np.ndarray],
+                       chunk_rows: int = 200_000) -> Iterator[pd.DataFrame]:
+        """The accepted rows as they are stored, in chunks, so that encoding the next chunk
+        overlaps with the database taking the previous one."""
+        columns: dict[str, np.ndarray] = {}
+        for c in contract.stored_columns:
+            if c.personal == "age_band":
+                columns[c.stored_name] = _age_bands(pd.Series(data.row_values(c.name), dtype=object))
+            elif c.personal == "pseudonymise":
+                columns[c.stored_name] = pseudonyms[c.name]
+            else:
+                kind = {"date": "date", "decimal": "float", "number": "float"}.get(c.type, "object")
+                columns[c.stored_name] = data.row_values(c.name, kind)
+        for start in range(0, len(keep), chunk_rows):
+            rows = keep[start:start + chunk_rows]
+            out: dict[str, Any] = {"delivery_id": np.full(len(rows), delivery_id, dtype=np.int64),
+                                   "line_number": raw.line_numbers[rows]}
+            for c in contract.stored_columns:
+                if c.type == "integer" and c.personal is None:
+                    out[c.stored_name] = pd.array(columns[c.stored_name][rows], dtype="Int64")
+                else:
+                    out[c.stored_name] = columns[c.stored_name][rows]
+            yield pd.DataFrame(out)
+
+    def _rejected_records(self, contract: Contract, raw: RawTable, positions: list[int],
+                          pseudonyms: dict[str, np.ndarray]) -> list[dict]:
+        """Rejected rows as they may be stored: pseudonymised, banded, never-store fields absent."""
+        if not positions:
+            return []
+        idx = np.asarray(positions, dtype=np.int64)
+        columns: dict[str, list] = {}
         for c in contract.stored_columns:
             if c.personal == "pseudonymise":
-                values = raw.frame[c.name].to_numpy(dtype=object)[keep]
-                out[c.stored_name] = self.pseudonymiser.many(values.tolist())
-            elif c.personal == "age_band":
-                out[c.stored_name] = _age_bands(pd.Series(data.row_values(c.name).to_numpy(dtype=object)[keep]))
+                values = pseudonyms[c.name][idx].tolist()
             else:
-                values = data.row_values(c.name).to_numpy(dtype=object)[keep]
-                if c.type == "integer":
-                    values = pd.array(values, dtype="Int64")
-                out[c.stored_name] = values
-        return pd.DataFrame(out)
-
-    def _rejected_records(self, contract: Contract, raw: RawTable, positions: list[int]) -> list[dict]:
-        records = []
-        for p in positions:
-            record = {}
-            for c in contract.stored_columns:
-                value = raw.frame[c.name].iloc[p]
-                value = None if pd.isna(value) else value
-                if c.personal == "pseudonymise" and value is not None:
-                    value = self.pseudonymiser.one(value)
-                elif c.personal == "age_band":
-                    try:
-                        value = _age_bands(pd.Series([value]))[0] if value is not None else AGE_UNKNOWN
-                    except Exception:  # noqa: BLE001 - an unreadable age is simply unknown
-                        value = AGE_UNKNOWN
-                record[c.stored_name] = value
-            records.append(record)
-        return records
+                values = [None if pd.isna(v) else v for v in raw.frame[c.name].to_numpy(dtype=object)[idx]]
+                if c.personal == "age_band":
+                    values = _age_bands(pd.Series(values, dtype=object)).tolist()
+            columns[c.stored_name] = values
+        names = list(columns)
+        return [dict(zip(names, row)) for row in zip(*columns.values())]
 
     # -- one file ----------------------------------------------------------------------------
     def process(self, key: str) -> DeliveryResult:
@@ -183,6 +197,7 @@ class FeedLoader:
     def _load(self, conn, key, data, contract, delivery_id, sha, received_at) -> DeliveryResult:
         period = period_of(contract, PurePosixPath(key).name)
         raw = read_csv(contract, data)
+        pending = self._start_pseudonyms(contract, raw)
         ref = load_reference(conn)
         normalized = normalize(contract, raw.frame, ref)
         row_reasons = run_checks(build_checks(contract, ref, period), normalized, len(raw.frame))
@@ -194,9 +209,10 @@ class FeedLoader:
         audit.event(conn, delivery_id, "validated", {"rows_received": received, "rows_rejected": n_rejected,
                                                      "encoding": raw.encoding})
         positions = sorted(row_reasons)
+        pseudonyms = {name: np.asarray(p.result(), dtype=object) for name, p in pending.items()}
         rejected_rows = list(zip([int(raw.line_numbers[p]) for p in positions],
                                  [row_reasons[p] for p in positions],
-                                 self._rejected_records(contract, raw, positions)))
+                                 self._rejected_records(contract, raw, positions, pseudonyms)))
         rejected_rows += [(line, [reason], {}) for line, reason in raw.unreadable.items()]
         if n_rejected > contract.tolerance * received:
             share = 100 * n_rejected / received
@@ -211,18 +227,19 @@ class FeedLoader:
         keep = np.ones(len(raw.frame), dtype=bool)
         keep[positions] = False
         keep_idx = np.flatnonzero(keep)
-        frame = self._stored_frame(contract, raw, normalized, keep_idx, delivery_id)
+        chunks = self._stored_chunks(contract, raw, normalized, keep_idx, delivery_id, pseudonyms)
         reasons = raw.notes + _summarise(rejected_lines)
+        n_loaded = len(keep_idx)
         with conn.transaction():
-            load.write(conn, contract, delivery_id, frame)
-            audit.event(conn, delivery_id, "written", {"rows": len(frame)})
-            checks = load.audit(conn, contract, delivery_id, len(frame))
+            load.write(conn, contract, delivery_id, chunks)
+            audit.event(conn, delivery_id, "written", {"rows": n_loaded})
+            checks = load.audit(conn, contract, delivery_id, n_loaded)
             audit.event(conn, delivery_id, "audited", checks)
             load.publish(conn, contract, delivery_id)
             superseded = audit.supersede_current(conn, contract.feed, contract.partner_code, period, delivery_id)
             load.write_rejected(conn, delivery_id, rejected_rows)
             audit.finish(conn, delivery_id, status="loaded", period=period, rows_received=received,
-                         rows_loaded=len(frame), rows_rejected=n_rejected, reasons=reasons, is_current=True)
+                         rows_loaded=n_loaded, rows_rejected=n_rejected, reasons=reasons, is_current=True)
             audit.event(conn, delivery_id, "published", {"superseded": superseded})
         # The original is moved only after the publish committed: a crash before leaves it in
         # landing, and the next run recognises it (same bytes) instead of losing it.
@@ -230,9 +247,9 @@ class FeedLoader:
         report_key = None
         if n_rejected or raw.notes:
             report_key = self._write_report(stored, contract, key, sha, "loaded", received_at, received,
-                                            len(frame), n_rejected, reasons, rejected_rows, delivery_id, "archive")
+                                            n_loaded, n_rejected, reasons, rejected_rows, delivery_id, "archive")
         audit.set_location(conn, delivery_id, stored, report_key)
-        return DeliveryResult(delivery_id, key, contract.feed, "loaded", received, len(frame), n_rejected,
+        return DeliveryResult(delivery_id, key, contract.feed, "loaded", received, n_loaded, n_rejected,
                               reasons, period, stored, report_key)
 
     def _quarantine(self, conn, key, contract, delivery_id, sha, received_at, refused: FileRefused) -> DeliveryResult:
@@ -286,7 +303,7 @@ def ingest_landing(zone: LandingZone, url: str, *, feeds: list[str] | None = Non
 
     ensure_raw_tables(url, [load_contract(f) for f in feeds] if feeds else None)
     key = load_key(load_settings().pseudonym_key_file)
-    loader = FeedLoader(zone, url, Pseudonymiser(key))
+    loader = FeedLoader(zone, url, key)
     keys = [k for k in zone.waiting() if feeds is None or (contract_for_key(k) and contract_for_key(k).feed in feeds)]
     results: list[DeliveryResult] = []
     iterator = keys

@@ -63,3 +63,59 @@ class Pseudonymiser:
                 h.update(v.encode("utf-8"))
                 append(h.hexdigest())
         return out
+
+
+PARALLEL_FROM = 50_000
+
+
+class PendingPseudonyms:
+    """Pseudonyms computed in a separate worker process while the caller goes on validating.
+
+    Hashing a million identifiers is the largest single piece of CPU work in a big delivery;
+    a worker (a plain subprocess, stdin/stdout, standard library only) puts it on the other
+    core. Small deliveries are hashed in-process: starting a worker would cost more.
+    """
+
+    def __init__(self, pseudonymiser: Pseudonymiser, key: bytes, values: list[str | None]) -> None:
+        self._values = values
+        self._local: list[str | None] | None = None
+        self._proc = None
+        if len(values) < PARALLEL_FROM or any(v is not None and "\n" in v for v in values[:1000]):
+            self._local = pseudonymiser.many(values)
+            return
+        import subprocess
+        import sys
+        import threading
+
+        self._proc = subprocess.Popen([sys.executable, "-m", "ingest.pseudonymise_worker"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        payload = (key.hex() + "\n" + "\n".join(v if v is not None else "" for v in values)).encode("utf-8")
+        self._out: list[bytes] = []
+
+        def feed() -> None:
+            self._proc.stdin.write(payload)
+            self._proc.stdin.close()
+
+        def drain() -> None:
+            self._out.append(self._proc.stdout.read())
+
+        self._threads = [threading.Thread(target=feed, daemon=True), threading.Thread(target=drain, daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def result(self) -> list[str | None]:
+        if self._local is not None:
+            return self._local
+        for t in self._threads:
+            t.join()
+        if self._proc.wait() != 0:
+            raise RuntimeError("pseudonymisation worker failed")
+        text = self._out[0].decode("ascii")
+        out = [text[i:i + 64] for i in range(0, 64 * len(self._values), 64)]
+        if len(out) != len(self._values):
+            raise RuntimeError("pseudonymisation worker returned the wrong number of values")
+        for i, v in enumerate(self._values):
+            if v is None:
+                out[i] = None
+        self._local = out
+        return out

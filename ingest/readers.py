@@ -33,7 +33,7 @@ class RawTable:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():
         raise FileRefused("Het bestand is leeg.")
     if data[:4] == b"PK\x03\x04" or b"\x00" in data[:4096]:
         raise FileRefused(
@@ -96,14 +96,17 @@ def read_csv(contract: Contract, data: bytes) -> RawTable:
     text, encoding = decode(data)
     delimiters = contract.csv.delimiter if isinstance(contract.csv.delimiter, list) else [contract.csv.delimiter]
     expected = " of ".join(f"'{d}'" for d in delimiters)
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    end = text.find("\n")
+    first_line = (text if end < 0 else text[:end]).rstrip("\r")
     delimiter = _sniff_delimiter(first_line, delimiters, expected)
     header = next(csv.reader([first_line], delimiter=delimiter))
     mapped, notes = _map_header(header, contract)
     if encoding == "cp1252":
         notes.append("Het bestand is gelezen als Windows-1252.")
     body = text.encode("utf-8") if encoding == "cp1252" else data.removeprefix(b"\xef\xbb\xbf")
-    table = _fast_parse(body, header, delimiter)
+    wanted = [i for i, name in enumerate(mapped)
+              if name is not None and contract.column(name).personal != "never_store"]
+    table = _fast_parse(body, header, delimiter, wanted)
     if table is None:
         frame_data, lines, unreadable, received = _careful_parse(text, len(header), delimiter)
     else:
@@ -112,7 +115,8 @@ def read_csv(contract: Contract, data: bytes) -> RawTable:
         raise FileRefused("Het bestand bevat alleen een kopregel en geen gegevens.")
     frame = pd.DataFrame(index=pd.RangeIndex(len(lines)))
     for position, name in enumerate(mapped):
-        if name is not None:
+        if name is not None and frame_data[position] is not None \
+                and contract.column(name).personal != "never_store":
             frame[name] = frame_data[position]
     for column in contract.columns:
         if column.name not in frame:
@@ -127,7 +131,7 @@ def _clean(array: pa.ChunkedArray) -> pd.Series:
     return pd.Series(nulled.to_pandas(types_mapper=None), dtype="str")
 
 
-def _fast_parse(body: bytes, header: list[str], delimiter: str):
+def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int]):
     """pyarrow's multi-threaded parser. It cannot tell line numbers of odd rows, so it is only
     trusted when every line is exactly one record; otherwise the careful parser takes over."""
     invalid: list[str] = []
@@ -148,7 +152,8 @@ def _fast_parse(body: bytes, header: list[str], delimiter: str):
     newlines = body.count(b"\n") - (1 if body.endswith(b"\n") else 0)
     if invalid or b"\r\n" not in body and b"\r" in body or newlines != table.num_rows:
         return None
-    columns = [_clean(table.column(n)) for n in names]
+    # Columns never to be stored (free text) are not even materialised.
+    columns = [_clean(table.column(n)) if i in wanted else None for i, n in enumerate(names)]
     lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
     return columns, lines, {}, table.num_rows
 

@@ -64,8 +64,9 @@ def build_checks(contract: Contract, ref: Reference, period: str | None) -> list
             checks.append(Check(name, E.ExpectColumnValuesToNotBeNull(column="raw"), "distinct",
                                 lambda v, n=name: f"{n}: verplicht veld is leeg"))
         if c.unique:
-            checks.append(Check(name, E.ExpectColumnValuesToBeUnique(column="value"), "rows",
-                                lambda v, n=name: f"{n}: komt meer dan eens voor in het bestand"))
+            # Over the distinct values with their number of occurrences: each may occur once.
+            checks.append(Check(name, E.ExpectColumnValuesToBeBetween(column="occurrences", max_value=1), "distinct",
+                                lambda v, c=c: f"{c.name}:{_quote(c, v)} komt meer dan eens voor in het bestand"))
         if c.type == "enum":
             checks.append(Check(name, E.ExpectColumnValuesToBeInSet(column="value", value_set=c.values), "distinct",
                                 lambda v, c=c: f"{c.name}:{_quote(c, v)} is geen toegestane waarde "
@@ -119,6 +120,33 @@ def _as_frame_values(values: pd.Series) -> pd.Series:
     return values
 
 
+def _suite(group: list[Check], label: str):
+    gx, _ = _gx()
+    return gx.ExpectationSuite(name=label, expectations=[c.expectation for c in group])
+
+
+def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, pd.Series, np.ndarray, np.ndarray]:
+    """The distinct values of a column that occur in the file (plus 'empty' as one more value),
+    with only the columns the expectations need: GE fingerprints every frame it is given, and
+    a million identifiers as strings would cost more than the checks themselves."""
+    n = len(d.typed)
+    codes = np.where(d.codes < 0, n, d.codes)
+    occurrences = np.bincount(codes, minlength=n + 1)
+    present = np.flatnonzero(occurrences)
+    typed = np.empty(n + 1, dtype=object)
+    typed[:n] = d.typed.to_numpy(dtype=object)
+    typed[n] = None
+    values = pd.Series(typed[present], dtype=object)
+    frame = pd.DataFrame(index=pd.RangeIndex(len(present)))
+    if "raw" in needed:  # only emptiness matters: NaN marks the empty value
+        frame["raw"] = np.where(present == n, np.nan, 0.0)
+    if "value" in needed:
+        frame["value"] = _as_frame_values(values).to_numpy()
+    if "occurrences" in needed:
+        frame["occurrences"] = np.where(present == n, 0, occurrences[present])
+    return frame, values, present, codes
+
+
 def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, list[str]]:
     """Returns row position -> Dutch reasons, for every row that fails any rule."""
     _, batch_definition = _gx()
@@ -130,8 +158,11 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
 
     # Parse errors found while typing values.
     for name, d in data.columns.items():
-        for index, message in d.errors.items():
-            add(np.flatnonzero(d.codes == index), message)
+        if d.errors:
+            bad = np.fromiter(d.errors.keys(), dtype=np.int64)
+            rows = np.flatnonzero(np.isin(d.codes, bad))
+            for r in rows.tolist():
+                reasons.setdefault(r, []).append(d.errors[int(d.codes[r])])
 
     by_frame: dict[tuple[str, str], list[Check]] = {}
     for check in checks:
@@ -139,49 +170,32 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
 
     for (name, kind), group in by_frame.items():
         d = data.columns[name]
-        if kind == "rows":
-            frame = pd.DataFrame({"value": d.typed.to_numpy(dtype=object)})
-            frame.loc[d.codes < 0, "value"] = None
-            frame["value"] = frame["value"].astype("object")
-            to_rows = lambda idx: np.asarray(idx, dtype=np.int64)  # noqa: E731
-            values = frame["value"]
-        elif kind == "distinct":
-            raw = list(d.raw) + [None]          # the last distinct value stands for "empty"
-            typed = list(d.typed) + [None]
-            codes = np.where(d.codes < 0, len(raw) - 1, d.codes)
-            present = np.zeros(len(raw), dtype=bool)
-            present[np.unique(codes)] = True
-            frame = pd.DataFrame({"raw": raw, "value": _as_frame_values(pd.Series(typed, dtype=object))})
-            frame = frame[present].copy()
-            original_index = frame.index.to_numpy()
-            frame = frame.reset_index(drop=True)
-            to_rows = lambda idx, c=codes, o=original_index: np.flatnonzero(np.isin(c, o[np.asarray(idx, dtype=np.int64)]))  # noqa: E731
-            values = pd.Series(typed, dtype=object).iloc[original_index].reset_index(drop=True)
+        if kind == "distinct":
+            needed = {getattr(g.expectation, "column", None) for g in group}
+            frame, values, present, codes = _distinct_frame(d, needed)
+            row_codes = codes
+            distinct_ids = present
         else:
             other = data.columns[kind.split(":", 1)[1]]
+            width = len(other.typed) + 1
             a = np.where(d.codes < 0, len(d.typed), d.codes).astype(np.int64)
             b = np.where(other.codes < 0, len(other.typed), other.codes).astype(np.int64)
-            pair_codes, pair_uniques = pd.factorize(a * (len(other.typed) + 1) + b)
-            ua, ub = pair_uniques // (len(other.typed) + 1), pair_uniques % (len(other.typed) + 1)
-            tv = list(d.typed) + [None]
-            to = list(other.typed) + [None]
-            value = pd.Series([tv[i] for i in ua], dtype=object)
-            frame = pd.DataFrame({
-                "value": _as_frame_values(value),
-                "other": _as_frame_values(pd.Series([to[i] for i in ub], dtype=object)),
-            })
+            row_codes, pair_uniques = pd.factorize(a * width + b)
+            tv = np.append(d.typed.to_numpy(dtype=object), None)
+            to = np.append(other.typed.to_numpy(dtype=object), None)
+            values = pd.Series(tv[pair_uniques // width], dtype=object)
+            frame = pd.DataFrame({"value": _as_frame_values(values),
+                                  "other": _as_frame_values(pd.Series(to[pair_uniques % width], dtype=object))})
             if any(getattr(g.expectation, "column_A", None) == "value_gemeente" for g in group):
-                frame["value_gemeente"] = ["GM" + v[2:6] if isinstance(v, str) and len(v) == 8 else None for v in value]
-            to_rows = lambda idx, pc=pair_codes: np.flatnonzero(np.isin(pc, np.asarray(idx, dtype=np.int64)))  # noqa: E731
-            values = value
+                frame["value_gemeente"] = ["GM" + v[2:6] if isinstance(v, str) and len(v) == 8 else None
+                                           for v in values]
+            distinct_ids = np.arange(len(frame))
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        for check in group:
-            result = batch.validate(check.expectation, result_format={"result_format": "COMPLETE"})
-            if result.success:
+        result = batch.validate(_suite(group, f"{name}.{kind}"), result_format={"result_format": "COMPLETE"})
+        for check, outcome in zip(group, result.results):
+            if outcome.success:
                 continue
-            failing = result.result.get("unexpected_index_list") or []
-            # Pair rules report positions; single-column rules report positions as well.
-            for position in failing:
-                position = int(position if not isinstance(position, dict) else position.get("index"))
-                add(to_rows([position]), check.message(values.iloc[position]))
+            for position in outcome.result.get("unexpected_index_list") or []:
+                position = int(position)
+                add(np.flatnonzero(row_codes == distinct_ids[position]), check.message(values.iloc[position]))
     return reasons
