@@ -50,10 +50,30 @@ def warehouse_url() -> Iterator[str]:
         drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def pseudonym_key(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A test key, set through the environment exactly as production does."""
+    key = bytes(range(32))
+    os.environ["INFOPOSITIE_PSEUDONYM_KEY"] = key.hex()
+    return key
+
+
+@pytest.fixture(scope="session")
+def template_database(warehouse_url: str) -> str:
+    """A migrated, empty database to clone: cloning takes milliseconds, migrating does not."""
+    name = f"tmpl_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_with_database(warehouse_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'create database "{name}" template "{conninfo_to_dict(warehouse_url)["dbname"]}"')
+    return name
+
+
 @pytest.fixture()
-def fresh_warehouse_url() -> Iterator[str]:
+def fresh_warehouse_url(warehouse_url: str, template_database: str) -> Iterator[str]:
     """A database of its own, for tests that must start from an empty warehouse."""
-    url = create_scratch_database("testfn")
+    name = f"testfn_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_with_database(warehouse_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'create database "{name}" template "{template_database}"')
+    url = _with_database(warehouse_url, name)
     yield url
     drop_database(url)
 
