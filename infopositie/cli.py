@@ -13,6 +13,8 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse: where it is, migrations.")
 dashboards_app = typer.Typer(no_args_is_help=True, help="Metabase dashboards as code.")
+contracts_app = typer.Typer(no_args_is_help=True, help="Feed contracts and what is derived from them.")
+app.add_typer(contracts_app, name="contracts")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(dashboards_app, name="dashboards")
 
@@ -59,6 +61,15 @@ def warehouse_stop() -> None:
 
     stopped = EmbeddedWarehouse(load_settings().pgdata).stop()
     typer.echo("stopped" if stopped else "not running")
+
+
+@contracts_app.command("render")
+def contracts_render() -> None:
+    """Regenerate everything derived from the feed contracts (partner pages, dbt sources)."""
+    from ingest.contracts import dbt_sources, docs
+
+    for path in docs.write_all() + dbt_sources.write_all():
+        typer.echo(str(path))
 
 
 @app.command()

@@ -70,9 +70,8 @@ def load_reference(conn: psycopg.Connection) -> Reference:
 def period_of(contract: Contract, file_name: str) -> str | None:
     match = contract.match_file_name(file_name)
     if not match:
-        expected = contract.file_name.replace("(?P<period>\\d{6})", "JJJJMM").replace("(?P<period>\\d{4}Q[1-4])", "JJJJQn") \
-            .replace("(?P<period>\\d{8})", "JJJJMMDD").replace("\\.", ".")
-        raise FileRefused(f"De bestandsnaam '{file_name}' voldoet niet aan de afspraak: verwacht {expected}.")
+        raise FileRefused(f"De bestandsnaam '{file_name}' voldoet niet aan de afspraak: verwacht "
+                          f"{contract.file_name_human}.")
     if contract.period == "none" or "period" not in match.groupdict():
         return None
     raw = match.group("period").upper()

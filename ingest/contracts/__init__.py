@@ -100,7 +100,8 @@ class Contract(BaseModel):
     retention_years: int
     format: Literal["csv", "xlsx", "json", "csv_or_xlsx"]
     csv: CsvOptions = Field(default_factory=CsvOptions)
-    file_name: str
+    file_name: str                 # regular expression with a named group `period`
+    file_name_human: str           # the same, as partners know it: registraties_online_JJJJMM.csv
     period: Literal["month", "quarter", "date", "none"]
     tolerance: float = 0.05
     columns: list[Column]

@@ -1,0 +1,101 @@
+"""Running the dbt project (dbt_project/) in-process against a warehouse URL.
+
+dbt runs through `dbtRunner` in this interpreter: no subprocess, the same pinned dbt as the rest
+of the platform. dbt_project/profiles.yml reads its connection from INFOPOSITIE_DBT_* variables,
+which `dbt_env` derives from the URL, so the one place that knows where the warehouse is stays
+`warehouse.connection.warehouse_url()`.
+"""
+from __future__ import annotations
+
+import fcntl
+import getpass
+import os
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from psycopg.conninfo import conninfo_to_dict
+
+from infopositie.settings import PROJECT_ROOT
+
+DBT_PROJECT_DIR: Path = PROJECT_ROOT / "dbt_project"
+TARGET_DIR: Path = DBT_PROJECT_DIR / "target"
+MANIFEST: Path = TARGET_DIR / "manifest.json"
+
+ENV_PREFIX = "INFOPOSITIE_DBT_"
+
+# dbt keeps global state (flags, adapter registry) per process and writes target/ per project:
+# one invocation at a time per process (thread lock) and per checkout (file lock).
+_PROCESS_LOCK = threading.Lock()
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """The variables dbt_project/profiles.yml reads, from a libpq URL or key=value string."""
+    params = conninfo_to_dict(url)
+    # libpq's own defaults, so that a URL that omits a part means what it means to psql.
+    user = str(params.get("user") or os.environ.get("PGUSER") or getpass.getuser())
+    return {
+        f"{ENV_PREFIX}HOST": str(params.get("host") or params.get("hostaddr") or "localhost"),
+        f"{ENV_PREFIX}PORT": str(params.get("port") or 5432),
+        f"{ENV_PREFIX}USER": user,
+        f"{ENV_PREFIX}PASSWORD": str(params.get("password") or ""),
+        f"{ENV_PREFIX}DBNAME": str(params.get("dbname") or user),
+    }
+
+
+@contextmanager
+def _exclusive(url: str) -> Iterator[None]:
+    TARGET_DIR.mkdir(parents=True, exist_ok=True)
+    with _PROCESS_LOCK, open(TARGET_DIR / ".infopositie-dbt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        saved = {key: os.environ.get(key) for key in dbt_env(url)}
+        os.environ.update(dbt_env(url))
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def _invoke(url: str, args: list[str]) -> Any:
+    from dbt.cli.main import dbtRunner
+
+    with _exclusive(url):
+        return dbtRunner().invoke(
+            [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+        )
+
+
+def dbt_build(url: str, select: str | None = None) -> int:
+    """`dbt build` (seeds, models, data tests, unit tests) into the warehouse at `url`: 0 or 1.
+
+    Writes dbt_project/target/manifest.json and run_results.json like any dbt invocation."""
+    args = ["build"] + (["--select", select] if select else [])
+    started = time.monotonic()
+    result = _invoke(url, args)
+    wall = time.monotonic() - started
+    elapsed = getattr(result.result, "elapsed_time", None)
+    statuses = Counter(str(r.status) for r in getattr(result.result, "results", []) or [])
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "nothing run"
+    dbt_time = f"{elapsed:.1f}s" if elapsed is not None else "n/a"
+    print(f"dbt build {'succeeded' if result.success else 'FAILED'}: {summary}; "
+          f"dbt elapsed {dbt_time}, wall {wall:.1f}s")
+    if result.exception is not None:
+        print(f"dbt build error: {result.exception}")
+    return 0 if result.success else 1
+
+
+def dbt_parse(url: str) -> Path:
+    """Parse the project and return dbt_project/target/manifest.json (read by Cosmos)."""
+    started = time.monotonic()
+    result = _invoke(url, ["parse"])
+    if not result.success:
+        raise RuntimeError(f"dbt parse failed: {result.exception}")
+    print(f"dbt parse: manifest written in {time.monotonic() - started:.1f}s")
+    return MANIFEST
