@@ -39,41 +39,76 @@ def _to_csv(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+class CopyWriter:
+    """COPY into a new standalone table, fed from other threads.
+
+    The table is created in the caller's transaction, so a rollback leaves nothing behind. A
+    writer thread feeds the server while the caller's threads encode the next chunk and run
+    validation: on two cores the database and Python then work side by side. The connection
+    must not be used for anything else until `finish()` returns."""
+
+    def __init__(self, conn: psycopg.Connection, contract: Contract, delivery_id: int, columns: list[str]) -> None:
+        schema, name = partition_name(contract, delivery_id)
+        parent_schema, parent = contract.raw_table.split(".")
+        target = sql.Identifier(schema, name)
+        conn.execute(sql.SQL("create table {} (like {} including defaults)").format(
+            target, sql.Identifier(parent_schema, parent)))
+        self._pending: queue.Queue[bytes | None] = queue.Queue(maxsize=3)
+        self._failure: list[BaseException] = []
+        self._copy_cm = conn.cursor().copy(sql.SQL("copy {} ({}) from stdin (format csv)").format(
+            target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)))
+        self._copy = self._copy_cm.__enter__()
+        self._thread = threading.Thread(target=self._drain, name=f"copy-{name}", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        try:
+            while (data := self._pending.get()) is not None:
+                self._copy.write(data)
+        except BaseException as err:  # noqa: BLE001 - re-raised in finish()
+            self._failure.append(err)
+            while self._pending.get() is not None:
+                pass
+
+    def put(self, frame: pd.DataFrame) -> None:
+        self._pending.put(_to_csv(frame))
+
+    def finish(self, error: BaseException | None = None) -> None:
+        self._pending.put(None)
+        self._thread.join()
+        failure = error or (self._failure[0] if self._failure else None)
+        if failure is None:
+            self._copy_cm.__exit__(None, None, None)
+            return
+        try:
+            self._copy_cm.__exit__(type(failure), failure, failure.__traceback__)
+        finally:
+            raise failure
+
+
 def write(conn: psycopg.Connection, contract: Contract, delivery_id: int, chunks: Iterable[pd.DataFrame]) -> None:
-    """COPY the chunks into a new standalone table. A writer thread feeds the server while the
-    caller builds the next chunk: on two cores the database and Python then work side by side."""
-    schema, name = partition_name(contract, delivery_id)
-    parent_schema, parent = contract.raw_table.split(".")
-    target = sql.Identifier(schema, name)
-    conn.execute(sql.SQL("create table {} (like {} including defaults)").format(
-        target, sql.Identifier(parent_schema, parent)))
-    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
-    failure: list[BaseException] = []
+    """Write all chunks into the new table (see CopyWriter)."""
     iterator = iter(chunks)
     first = next(iterator, None)
     if first is None:
         return
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in first.columns)
-    with conn.cursor().copy(sql.SQL("copy {} ({}) from stdin (format csv)").format(target, columns)) as copy:
-        def drain() -> None:
-            try:
-                while (data := pending.get()) is not None:
-                    copy.write(data)
-            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
-                failure.append(err)
-                while pending.get() is not None:
-                    pass
+    writer = CopyWriter(conn, contract, delivery_id, list(first.columns))
+    try:
+        for frame in itertools.chain([first], iterator):
+            writer.put(frame)
+    except BaseException as err:
+        writer.finish(err)
+        raise
+    writer.finish()
 
-        writer = threading.Thread(target=drain, name=f"copy-{name}", daemon=True)
-        writer.start()
-        try:
-            for frame in itertools.chain([first], iterator):
-                pending.put(_to_csv(frame))
-        finally:
-            pending.put(None)
-            writer.join()
-        if failure:
-            raise failure[0]
+
+def remove_rejected(conn: psycopg.Connection, contract: Contract, delivery_id: int, lines: list[int]) -> int:
+    """Audit step: rows that validation rejected leave the new table before it is published."""
+    if not lines:
+        return 0
+    schema, name = partition_name(contract, delivery_id)
+    return conn.execute(sql.SQL("delete from {} where line_number = any(%s)").format(
+        sql.Identifier(schema, name)), (lines,)).rowcount
 
 
 def audit(conn: psycopg.Connection, contract: Contract, delivery_id: int, expected_rows: int) -> dict[str, int]:

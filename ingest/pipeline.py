@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -123,15 +124,16 @@ class FeedLoader:
                 for c in contract.columns if c.personal == "pseudonymise"}
 
     def _stored_chunks(self, contract: Contract, raw: RawTable, data: Normalized, keep: np.ndarray,
-                       delivery_id: int, pseudonyms: dict[str, np.ndarray],
+                       delivery_id: int, pending: dict[str, PendingPseudonyms], pseudonyms: dict[str, np.ndarray],
                        chunk_rows: int = 200_000) -> Iterator[pd.DataFrame]:
-        """The accepted rows as they are stored, in chunks, so that encoding the next chunk
-        overlaps with the database taking the previous one."""
+        """The rows as they are stored, in chunks, so that encoding the next chunk overlaps with
+        the database taking the previous one. Fills `pseudonyms` when the hashing is done."""
         columns: dict[str, np.ndarray] = {}
         for c in contract.stored_columns:
             if c.personal == "age_band":
                 columns[c.stored_name] = _age_bands(pd.Series(data.row_values(c.name), dtype=object))
             elif c.personal == "pseudonymise":
+                pseudonyms[c.name] = np.asarray(pending[c.name].result(), dtype=object)
                 columns[c.stored_name] = pseudonyms[c.name]
             else:
                 kind = {"date": "date", "decimal": "float", "number": "float"}.get(c.type, "object")
@@ -199,41 +201,61 @@ class FeedLoader:
         pending = self._start_pseudonyms(contract, raw)
         ref = load_reference(conn)
         normalized = normalize(contract, raw.frame, ref)
-        row_reasons = run_checks(build_checks(contract, ref, period), normalized, len(raw.frame))
-        rejected_lines: dict[int, list[str]] = {int(raw.line_numbers[p]): r for p, r in row_reasons.items()}
-        for line, reason in raw.unreadable.items():
-            rejected_lines[line] = [reason]
-        n_rejected = len(rejected_lines)
         received = raw.rows_received
-        audit.event(conn, delivery_id, "validated", {"rows_received": received, "rows_rejected": n_rejected,
-                                                     "encoding": raw.encoding})
-        positions = sorted(row_reasons)
-        pseudonyms = {name: np.asarray(p.result(), dtype=object) for name, p in pending.items()}
-        rejected_rows = list(zip([int(raw.line_numbers[p]) for p in positions],
-                                 [row_reasons[p] for p in positions],
-                                 self._rejected_records(contract, raw, positions, pseudonyms)))
-        rejected_rows += [(line, [reason], {}) for line, reason in raw.unreadable.items()]
-        if n_rejected > contract.tolerance * received:
-            share = 100 * n_rejected / received
-            refused = FileRefused(
-                f"{n_rejected} van de {received} regels ({share:.1f}%) zijn afgekeurd; dat is meer dan de "
-                f"toegestane {contract.tolerance:.0%}. Het hele bestand is geweigerd, omdat een gedeeltelijke "
-                "levering de cijfers ongemerkt te laag zou maken.",
-                rows_received=received)
-            refused.rejected_rows = rejected_rows  # type: ignore[attr-defined]
-            refused.row_summary = _summarise(rejected_lines)  # type: ignore[attr-defined]
-            raise refused
-        keep = np.ones(len(raw.frame), dtype=bool)
-        keep[positions] = False
-        keep_idx = np.flatnonzero(keep)
-        chunks = self._stored_chunks(contract, raw, normalized, keep_idx, delivery_id, pseudonyms)
-        reasons = raw.notes + _summarise(rejected_lines)
-        n_loaded = len(keep_idx)
+        n_rows = len(raw.frame)
+        pseudonyms: dict[str, np.ndarray] = {}
+        # Write-audit-publish, with the write running alongside validation: every parsed row goes
+        # into the new (invisible) table while Great Expectations checks the file; the audit step
+        # then removes the rejected rows, and only then is the table published.
         with conn.transaction():
-            load.write(conn, contract, delivery_id, chunks)
-            audit.event(conn, delivery_id, "written", {"rows": n_loaded})
+            chunks = self._stored_chunks(contract, raw, normalized, np.arange(n_rows), delivery_id, pending, pseudonyms)
+            writer_error: list[BaseException] = []
+            columns = ["delivery_id", "line_number"] + [c.stored_name for c in contract.stored_columns]
+            writer = load.CopyWriter(conn, contract, delivery_id, columns)
+
+            def produce() -> None:
+                try:
+                    for frame in chunks:
+                        writer.put(frame)
+                except BaseException as err:  # noqa: BLE001 - re-raised below
+                    writer_error.append(err)
+
+            producer = threading.Thread(target=produce, name="encode", daemon=True)
+            producer.start()
+            try:
+                row_reasons = run_checks(build_checks(contract, ref, period), normalized, n_rows)
+            finally:
+                producer.join()
+                writer.finish(writer_error[0] if writer_error else None)
+            rejected_lines: dict[int, list[str]] = {int(raw.line_numbers[p]): r for p, r in row_reasons.items()}
+            for line, reason in raw.unreadable.items():
+                rejected_lines[line] = [reason]
+            n_rejected = len(rejected_lines)
+            audit.event(conn, delivery_id, "validated", {"rows_received": received, "rows_rejected": n_rejected,
+                                                         "encoding": raw.encoding})
+            positions = sorted(row_reasons)
+            if not pseudonyms:
+                pseudonyms.update({name: np.asarray(p.result(), dtype=object) for name, p in pending.items()})
+            rejected_rows = list(zip([int(raw.line_numbers[p]) for p in positions],
+                                     [row_reasons[p] for p in positions],
+                                     self._rejected_records(contract, raw, positions, pseudonyms)))
+            rejected_rows += [(line, [reason], {}) for line, reason in raw.unreadable.items()]
+            if n_rejected > contract.tolerance * received:
+                share = 100 * n_rejected / received
+                refused = FileRefused(
+                    f"{n_rejected} van de {received} regels ({share:.1f}%) zijn afgekeurd; dat is meer dan de "
+                    f"toegestane {contract.tolerance:.0%}. Het hele bestand is geweigerd, omdat een gedeeltelijke "
+                    "levering de cijfers ongemerkt te laag zou maken.",
+                    rows_received=received)
+                refused.rejected_rows = rejected_rows  # type: ignore[attr-defined]
+                refused.row_summary = _summarise(rejected_lines)  # type: ignore[attr-defined]
+                raise refused  # the transaction rolls back: the new table disappears
+            n_loaded = n_rows - len(positions)
+            reasons = raw.notes + _summarise(rejected_lines)
+            audit.event(conn, delivery_id, "written", {"rows": n_rows})
+            removed = load.remove_rejected(conn, contract, delivery_id, [int(raw.line_numbers[p]) for p in positions])
             checks = load.audit(conn, contract, delivery_id, n_loaded)
-            audit.event(conn, delivery_id, "audited", checks)
+            audit.event(conn, delivery_id, "audited", {**checks, "rejected_rows_removed": removed})
             load.publish(conn, contract, delivery_id)
             superseded = audit.supersede_current(conn, contract.feed, contract.partner_code, period, delivery_id)
             load.write_rejected(conn, delivery_id, rejected_rows)

@@ -8,11 +8,12 @@ import csv
 import io
 import json
 import random
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from ingest.synthetic.csvfile import CsvFile
-from ingest.synthetic.xlsx import Formula, load, save, workbook_bytes
+from ingest.synthetic.xlsx import Formula, load, save
 
 # --------------------------------------------------------------------------- table access
 def _is_xlsx(data: bytes) -> bool:
@@ -245,8 +246,9 @@ def riec_einddatum_before_startdatum(data: bytes, *, seed: int = 0, n: int = 1) 
 
 # --------------------------------------------------------------------------- activiteiten
 def _folder_gemeente(s: _Sheet) -> str:
-    codes = [str(s.get(r, "gemeente") or "").strip() for r in s.data_rows()]
-    return max(set(c for c in codes if c), key=codes.count)
+    codes = Counter(str(s.get(r, "gemeente") or "").strip() for r in s.data_rows())
+    codes.pop("", None)
+    return codes.most_common(1)[0][0]
 
 
 def activiteiten_other_gemeente(data: bytes, *, seed: int = 0, n: int = 1) -> bytes:

@@ -286,10 +286,9 @@ def police_columns(rng: np.random.Generator, g_idx: np.ndarray, m_idx: np.ndarra
     code_pick = _choice_by_group(rng, m_idx, code_probs)
     soort_table = _table([[c[0] for c in p.codes] for p in profiles], "")
     incident_table = _table([[c[1] for c in p.codes] for p in profiles], "")
-    soort = soort_table[m_idx, code_pick]
-    padded = rng.random(n) < 0.15  # CBS-style padding to six characters
-    soort = np.where(padded, np.array([s.ljust(6) for s in soort_table.ravel()], dtype=object)
-                     .reshape(soort_table.shape)[m_idx, code_pick], soort)
+    padded_table = np.vectorize(lambda s: s.ljust(6), otypes=[object])(soort_table)
+    padded = rng.random(n) < 0.15  # some exports pad the code to six characters, as CBS does
+    soort = np.where(padded, padded_table[m_idx, code_pick], soort_table[m_idx, code_pick])
     incident = np.where(rng.random(n) < 0.08, "", incident_table[m_idx, code_pick])
 
     modi = np.array(MODI, dtype=object)[m_idx]
@@ -387,11 +386,12 @@ def generate_police(seed: int, months: list[Month]) -> list[tuple[str, bytes]]:
     return [(file_key(month), month_file(model, month)) for month in months]
 
 
-def write_police_bench_file(path: Path, rows: int = 1_000_000, seed: int = 1) -> Path:
-    """One valid monthly file (January 2026) with exactly `rows` registrations, for the benchmark."""
-    month = Month(2026, 1)
+def write_police_bench_file(path: Path, rows: int = 1_000_000, seed: int = 1, month: str = "2026-01") -> Path:
+    """One valid monthly file (by default January 2026) with exactly `rows` registrations, for the
+    benchmark; name the file registraties_online_JJJJMM.csv after `month`."""
+    month = Month.parse(month)
     model = PoliceModel(seed)
-    rng = rng_for(seed, FEED, "bench", rows)
+    rng = rng_for(seed, FEED, "bench", rows, month.compact)
     expected = model.expected(month).ravel()
     cells = rng.choice(expected.size, size=rows, p=expected / expected.sum())
     g, m = np.divmod(cells, len(MODI))

@@ -1,0 +1,99 @@
+"""`make bench`: rows/s of the real ingest (read, type, validate with Great Expectations,
+pseudonymise, write-audit-publish, audit trail) against a bare COPY of the same file into an
+untyped table, on the same server, from one run. Prints figures; asserts nothing."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+OM_ROWS = int(os.environ.get("BENCH_OM_ROWS", "200000"))
+
+
+def _bare_copy(url: str, path: Path) -> float:
+    header = path.open("r", encoding="utf-8-sig").readline().strip().split(";")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("drop table if exists public.bench_bare_copy")
+        conn.execute("create table public.bench_bare_copy (" + ", ".join(f'"{h}" text' for h in header) + ")")
+        start = time.perf_counter()
+        with conn.cursor().copy("copy public.bench_bare_copy from stdin (format csv, delimiter ';', header true)") as copy:
+            with path.open("rb") as f:
+                while chunk := f.read(1 << 22):
+                    copy.write(chunk)
+        elapsed = time.perf_counter() - start
+        conn.execute("drop table public.bench_bare_copy")
+    return elapsed
+
+
+def main() -> int:
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    from ingest.landing import LocalLandingZone
+    from ingest.pipeline import ingest_landing
+    from ingest.pseudonymise import load_key
+    from ingest.synthetic.politie import write_police_bench_file
+    from infopositie.settings import load_settings
+    from tests.conftest import create_scratch_database, drop_database
+
+    load_key(load_settings().pseudonym_key_file, create=True)
+    work = Path(tempfile.mkdtemp(prefix="infopositie-bench-"))
+    try:
+        t = time.perf_counter()
+        source = write_police_bench_file(work / "registraties_online_202601.csv", rows=ROWS)
+        size_mb = source.stat().st_size / 1e6
+        print(f"generated {ROWS:,} rows ({size_mb:.0f} MB) in {time.perf_counter() - t:.1f} s")
+        url = create_scratch_database("bench")
+        try:
+            # Warm-up: a small delivery first, so that the measured run is the steady state of a
+            # worker (Great Expectations context built, modules imported), as in Airflow.
+            warm = LocalLandingZone(work / "warm")
+            small = write_police_bench_file(work / "small" / "registraties_online_202512.csv", rows=1000, seed=2)
+            warm.put("politie/registraties/registraties_online_202512.csv", small.read_bytes())
+            ingest_landing(warm, url)
+
+            copy_s = _bare_copy(url, source)
+            zone = LocalLandingZone(work / "store")
+            zone.put("politie/registraties/registraties_online_202601.csv", source.read_bytes())
+            t = time.perf_counter()
+            (result,) = ingest_landing(zone, url)
+            ingest_s = time.perf_counter() - t
+            assert result.status == "loaded" and result.rows_loaded == ROWS, result.as_dict()
+
+            # The same file through the command line, interpreter start and imports included.
+            zone.put("politie/registraties/registraties_online_202602.csv",
+                     source.read_bytes().replace(b"-01-2026", b"-02-2026"))
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "infopositie.cli", "ingest", "--landing", str(work / "store"),
+                            "--json"], check=True, capture_output=True, env={**os.environ, "WAREHOUSE_URL": url})
+            cli_s = time.perf_counter() - t
+        finally:
+            drop_database(url)
+
+        copy_rate, ingest_rate = ROWS / copy_s, ROWS / ingest_s
+        print(f"bare COPY into an untyped table : {copy_s:6.2f} s  {copy_rate:>10,.0f} rows/s")
+        print(f"infopositie ingest (in-process) : {ingest_s:6.2f} s  {ingest_rate:>10,.0f} rows/s")
+        print(f"infopositie ingest (command)    : {cli_s:6.2f} s  {ROWS / cli_s:>10,.0f} rows/s "
+              "(interpreter start and imports included)")
+        print(f"ratio ingest/COPY               : {ingest_rate / copy_rate:.2f}")
+        _bench_om(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _bench_om(work: Path) -> None:
+    try:
+        from bench.om_workbook import bench_om
+    except ImportError:
+        return
+    bench_om(work, OM_ROWS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
