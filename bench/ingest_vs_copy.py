@@ -66,8 +66,9 @@ def main() -> int:
             assert result.status == "loaded" and result.rows_loaded == ROWS, result.as_dict()
 
             # The same file through the command line, interpreter start and imports included.
-            zone.put("politie/registraties/registraties_online_202602.csv",
-                     source.read_bytes().replace(b"-01-2026", b"-02-2026"))
+            february = write_police_bench_file(work / "feb" / "registraties_online_202602.csv", rows=ROWS,
+                                               month="2026-02")
+            zone.put("politie/registraties/registraties_online_202602.csv", february.read_bytes())
             t = time.perf_counter()
             subprocess.run([sys.executable, "-m", "infopositie.cli", "ingest", "--landing", str(work / "store"),
                             "--json"], check=True, capture_output=True, env={**os.environ, "WAREHOUSE_URL": url})

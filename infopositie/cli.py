@@ -79,13 +79,15 @@ def generate(
     end: str = typer.Option("2026-10", "--to", help="Last month, JJJJ-MM."),
     seed: int = typer.Option(20261128, help="Random seed; the same seed gives the same files."),
     defects: bool = typer.Option(False, help="Inject the defects the feed specs describe."),
+    batch: int = typer.Option(0, help="With --defects: 1 writes the late deliveries (corrections) that "
+                                      "must follow an ingest of batch 0."),
 ) -> None:
     """Write realistic synthetic partner deliveries into the landing zone."""
     from ingest.landing import open_landing_zone
     from ingest.synthetic import generate as generate_files
 
     zone = open_landing_zone(str(out) if out else None)
-    keys = generate_files(zone, start=start, end=end, seed=seed, defects=defects)
+    keys = generate_files(zone, start=start, end=end, seed=seed, defects=defects, batch=batch)
     typer.echo(f"{len(keys)} files written to {zone.describe()}")
 
 
