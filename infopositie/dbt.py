@@ -63,7 +63,8 @@ def _exclusive(url: str) -> Iterator[None]:
                     os.environ[key] = value
 
 
-def _invoke(url: str, args: list[str]) -> Any:
+def dbt_invoke(url: str, args: list[str]) -> Any:
+    """Any dbt command (e.g. ["source", "freshness"]) against `url`; returns the dbtRunnerResult."""
     from dbt.cli.main import dbtRunner
 
     with _exclusive(url):
@@ -78,7 +79,7 @@ def dbt_build(url: str, select: str | None = None) -> int:
     Writes dbt_project/target/manifest.json and run_results.json like any dbt invocation."""
     args = ["build"] + (["--select", select] if select else [])
     started = time.monotonic()
-    result = _invoke(url, args)
+    result = dbt_invoke(url, args)
     wall = time.monotonic() - started
     elapsed = getattr(result.result, "elapsed_time", None)
     statuses = Counter(str(r.status) for r in getattr(result.result, "results", []) or [])
@@ -94,7 +95,7 @@ def dbt_build(url: str, select: str | None = None) -> int:
 def dbt_parse(url: str) -> Path:
     """Parse the project and return dbt_project/target/manifest.json (read by Cosmos)."""
     started = time.monotonic()
-    result = _invoke(url, ["parse"])
+    result = dbt_invoke(url, ["parse"])
     if not result.success:
         raise RuntimeError(f"dbt parse failed: {result.exception}")
     print(f"dbt parse: manifest written in {time.monotonic() - started:.1f}s")

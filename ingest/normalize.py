@@ -22,6 +22,7 @@ class Reference:
 
     current_codes: frozenset[str]
     mapping: dict[str, tuple[str, str, str]]  # old code -> (new code, old name, date)
+    districts: dict[str, str] = field(default_factory=dict)  # gemeente -> district
 
 
 @dataclass
@@ -42,6 +43,10 @@ class Normalized:
         if kind == "date":
             lookup = np.append(pd.to_datetime(pd.Series(d.typed, dtype=object)).to_numpy().astype("datetime64[D]"),
                                np.datetime64("NaT", "D"))
+        elif kind == "list":
+            lookup = np.empty(len(d.typed) + 1, dtype=object)
+            lookup[:-1] = ["{" + ",".join(v) + "}" if v is not None else None for v in d.typed]
+            lookup[-1] = None
         elif kind == "float":
             lookup = np.append(pd.to_numeric(pd.Series(d.typed, dtype=object)).to_numpy(dtype=float), np.nan)
         else:
@@ -70,17 +75,40 @@ def parse_date(value: str) -> date | None:
     return None
 
 
-def _convert(column: Column, values: pd.Series, contract: Contract, ref: Reference) -> tuple[list, dict[int, str]]:
+def _gemeente(label: str, v: str, ref: Reference) -> tuple[str | None, str | None]:
+    m = _GEMEENTE.match(v)
+    if not m:
+        return None, f"{label}: '{v}' is geen gemeentecode (verwacht GM0344, 0344 of 344)"
+    code = "GM" + m.group(1).zfill(4)
+    if code in ref.mapping:
+        new, old_name, since = ref.mapping[code]
+        if new not in ref.current_codes:
+            return None, (f"{label}: {code} ({old_name}) valt sinds {since} onder {new}, "
+                          "buiten politie-eenheid Midden-Nederland")
+        code = new
+    return code, None
+
+
+def _convert(column: Column, values: pd.Series, contract: Contract, ref: Reference,
+             decimal_comma: bool) -> tuple[list, dict[int, str]]:
     label = column.name
     out: list = []
     errors: dict[int, str] = {}
     show = column.personal is None  # never echo personal values into reports
+    t = column.type
     for i, v in enumerate(values.tolist()):
-        t = column.type
-        if t in ("text", "wijk"):
-            out.append(v.upper() if t == "wijk" else v)
+        if t in ("text", "wijk", "region"):
+            out.append(v.upper() if t in ("wijk", "region") else v)
         elif t == "enum":
-            out.append(v.lower())
+            match = next((allowed for allowed in column.values if allowed.lower() == v.lower()), v.lower())
+            out.append(match)
+        elif t == "ja_nee":
+            low = v.lower()
+            if low in ("ja", "nee"):
+                out.append(low == "ja")
+            else:
+                errors[i] = f"{label}: '{v}' is geen ja of nee"
+                out.append(None)
         elif t == "date":
             d = parse_date(v)
             if d is None:
@@ -93,37 +121,40 @@ def _convert(column: Column, values: pd.Series, contract: Contract, ref: Referen
                 errors[i] = f"{label}: " + (f"'{v}' is geen geheel getal" if show else "geen geheel getal")
                 out.append(None)
         elif t in ("decimal", "number"):
-            dutch = contract.csv.decimal == "," and contract.format != "json"
-            if dutch and _DEC_NL.match(v):
+            comma = decimal_comma and t == "decimal"
+            if comma and _DEC_NL.match(v):
                 out.append(float(v.replace(".", "").replace(",", ".")))
-            elif not dutch and _DEC_POINT.match(v):
+            elif not comma and _DEC_POINT.match(v):
                 out.append(float(v))
             else:
-                hint = " (gebruik een decimale komma, bijvoorbeeld 1.234,56)" if dutch else ""
-                errors[i] = f"{label}: '{v}' is geen geldig bedrag{hint}"
+                hint = " (gebruik een decimale komma, bijvoorbeeld 1.234,56)" if comma else \
+                    " (gebruik een decimale punt, bijvoorbeeld 12.5)"
+                errors[i] = f"{label}: '{v}' is geen geldig getal{hint}"
                 out.append(None)
         elif t == "gemeente":
-            m = _GEMEENTE.match(v)
-            if not m:
-                errors[i] = f"{label}: '{v}' is geen gemeentecode (verwacht GM0344, 0344 of 344)"
-                out.append(None)
-                continue
-            code = "GM" + m.group(1).zfill(4)
-            if code in ref.mapping:
-                new, old_name, since = ref.mapping[code]
-                if new not in ref.current_codes:
-                    errors[i] = (f"{label}: {code} ({old_name}) valt sinds {since} onder {new}, "
-                                 "buiten politie-eenheid Midden-Nederland")
-                    out.append(None)
-                    continue
-                code = new
+            code, error = _gemeente(label, v, ref)
+            if error:
+                errors[i] = error
             out.append(code)
+        elif t == "gemeente_list":
+            codes, problems = [], []
+            for part in re.split(r"[,;]", v):
+                if part.strip():
+                    code, error = _gemeente(label, part.strip(), ref)
+                    codes.append(code) if code else problems.append(error)
+            if problems:
+                errors[i] = "; ".join(problems)
+                out.append(None)
+            else:
+                out.append(tuple(codes))
         else:
             out.append(v)
     return out, errors
 
 
-def normalize(contract: Contract, frame: pd.DataFrame, ref: Reference) -> Normalized:
+def normalize(contract: Contract, frame: pd.DataFrame, ref: Reference, *, decimal_comma: bool = True) -> Normalized:
+    """`decimal_comma`: decimals are written the Dutch way (CSV exports); spreadsheets and JSON
+    carry real numbers."""
     columns: dict[str, Distinct] = {}
     for column in contract.columns:
         if column.personal == "never_store":
@@ -140,7 +171,7 @@ def normalize(contract: Contract, frame: pd.DataFrame, ref: Reference) -> Normal
             columns[column.name] = Distinct(np.asarray(codes), values, values)
             continue
         uniques = pd.Series(uniques, dtype="object")
-        typed, errors = _convert(column, uniques, contract, ref)
+        typed, errors = _convert(column, uniques, contract, ref, decimal_comma)
         columns[column.name] = Distinct(np.asarray(codes), uniques, pd.Series(typed, dtype="object"), errors)
     return Normalized(columns)
 
@@ -155,4 +186,7 @@ def period_bounds(contract: Contract, period: str) -> tuple[date, date]:
         start = date(year, 3 * (q - 1) + 1, 1)
         end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
         return start, end
+    if contract.period == "date":
+        day = datetime.strptime(period, "%Y-%m-%d").date()
+        return day, day
     raise ValueError(f"no bounds for period kind {contract.period}")

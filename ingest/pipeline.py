@@ -27,7 +27,7 @@ from ingest.landing import LandingZone
 from ingest.normalize import Normalized, Reference, normalize
 from ingest.pseudonymise import PendingPseudonyms, Pseudonymiser, load_key
 from ingest.raw_tables import LOADER_ROLE, ensure_raw_tables
-from ingest.readers import RawTable, read_csv
+from ingest.readers import RawTable, read_delivery
 from ingest.validate import build_checks, run_checks
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,10 @@ def load_reference(conn: psycopg.Connection) -> Reference:
         " and (geldig_tot is null or geldig_tot > current_date)"))
     mapping = {old: (new, name, f"{since:%d-%m-%Y}") for old, name, new, since in conn.execute(
         "select oude_code, oude_naam, nieuwe_code, per_datum from reference.gemeentecode_mapping")}
-    return Reference(codes, mapping)
+    districts = dict(conn.execute(
+        "select gemeentecode, district from reference.gemeenten where geldig_van <= current_date"
+        " and (geldig_tot is null or geldig_tot > current_date)").fetchall())
+    return Reference(codes, mapping, districts)
 
 
 def period_of(contract: Contract, file_name: str) -> str | None:
@@ -85,7 +88,7 @@ def period_of(contract: Contract, file_name: str) -> str | None:
     return f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}"
 
 
-def _summarise(rejected: dict[int, list[str]]) -> list[str]:
+def _summarise(rejected: dict[int, list[str]], unit: str = "regel") -> list[str]:
     by_reason: dict[str, list[int]] = defaultdict(list)
     for line, reasons in sorted(rejected.items()):
         for r in reasons:
@@ -94,7 +97,8 @@ def _summarise(rejected: dict[int, list[str]]) -> list[str]:
     for reason, lines in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:MAX_REASONS]:
         listed = ", ".join(str(x) for x in lines[:5])
         more = f" en {len(lines) - 5} andere" if len(lines) > 5 else ""
-        out.append(f"{reason} (regel{'s' if len(lines) > 1 else ''} {listed}{more})")
+        plural = {"regel": "regels", "record": "records"}.get(unit, unit)
+        out.append(f"{reason} ({plural if len(lines) > 1 else unit} {listed}{more})")
     if len(by_reason) > MAX_REASONS:
         out.append(f"... en nog {len(by_reason) - MAX_REASONS} andere redenen (zie het leveringsrapport)")
     return out
@@ -106,6 +110,25 @@ def _age_bands(ages: pd.Series) -> np.ndarray:
     for label, low, high in AGE_BANDS:
         out[(values >= low) & (values <= high)] = label
     return out
+
+
+def _check_file_fields(contract: Contract, header: dict, folder: str | None, period: str | None) -> None:
+    """File-level fields of a JSON delivery: it must come from the partner's own folder and
+    cover the period its name says."""
+    options = contract.json_options
+    if options is None:
+        return
+    if options.partner_field:
+        value = header.get(options.partner_field)
+        if value != folder:
+            raise FileRefused(
+                f"Het veld '{options.partner_field}' in het bestand ('{value}') is niet gelijk aan de partner van "
+                f"de map waarin het is geleverd ('{folder}'). Een partner levert alleen in de eigen map.")
+    if options.period_field and period:
+        value = header.get(options.period_field)
+        if value != period:
+            raise FileRefused(f"Het veld '{options.period_field}' in het bestand ('{value}') komt niet overeen met "
+                              f"de periode in de bestandsnaam ({period}).")
 
 
 class FeedLoader:
@@ -136,7 +159,7 @@ class FeedLoader:
                 pseudonyms[c.name] = np.asarray(pending[c.name].result(), dtype=object)
                 columns[c.stored_name] = pseudonyms[c.name]
             else:
-                kind = {"date": "date", "decimal": "float", "number": "float"}.get(c.type, "object")
+                kind = {"date": "date", "decimal": "float", "number": "float", "gemeente_list": "list"}.get(c.type, "object")
                 columns[c.stored_name] = data.row_values(c.name, kind)
         for start in range(0, len(keep), chunk_rows):
             rows = keep[start:start + chunk_rows]
@@ -176,7 +199,7 @@ class FeedLoader:
         feed = contract.feed if contract else "onbekend"
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(sql.SQL("set role {}").format(sql.Identifier(LOADER_ROLE)))
-            delivery_id = audit.start_delivery(conn, feed=feed, partner=contract.partner_code if contract else None,
+            delivery_id = audit.start_delivery(conn, feed=feed, partner=contract.partner_for_key(key) if contract else None,
                                                object_key=key, file_name=file_name, sha256=sha, size_bytes=len(data))
             received_at = datetime.now(timezone.utc)
             # One loader per feed at a time: duplicate and supersede decisions must not race.
@@ -196,11 +219,15 @@ class FeedLoader:
                 conn.execute("select pg_advisory_unlock(hashtext(%s))", (f"infopositie.ingest.{feed}",))
 
     def _load(self, conn, key, data, contract, delivery_id, sha, received_at) -> DeliveryResult:
-        period = period_of(contract, PurePosixPath(key).name)
-        raw = read_csv(contract, data)
+        file_name = PurePosixPath(key).name
+        period = period_of(contract, file_name)
+        folder = contract.partner_for_key(key)
+        raw, header = read_delivery(contract, data, file_name)
+        _check_file_fields(contract, header, folder, period)
         pending = self._start_pseudonyms(contract, raw)
         ref = load_reference(conn)
-        normalized = normalize(contract, raw.frame, ref)
+        normalized = normalize(contract, raw.frame, ref,
+                               decimal_comma=raw.encoding != "xlsx" and contract.format != "json")
         received = raw.rows_received
         n_rows = len(raw.frame)
         pseudonyms: dict[str, np.ndarray] = {}
@@ -223,7 +250,7 @@ class FeedLoader:
             producer = threading.Thread(target=produce, name="encode", daemon=True)
             producer.start()
             try:
-                row_reasons = run_checks(build_checks(contract, ref, period), normalized, n_rows)
+                row_reasons = run_checks(build_checks(contract, ref, period, folder), normalized, n_rows)
             finally:
                 producer.join()
                 writer.finish(writer_error[0] if writer_error else None)
@@ -248,16 +275,18 @@ class FeedLoader:
                     "levering de cijfers ongemerkt te laag zou maken.",
                     rows_received=received)
                 refused.rejected_rows = rejected_rows  # type: ignore[attr-defined]
-                refused.row_summary = _summarise(rejected_lines)  # type: ignore[attr-defined]
+                refused.row_summary = _summarise(rejected_lines, raw.unit)  # type: ignore[attr-defined]
                 raise refused  # the transaction rolls back: the new table disappears
             n_loaded = n_rows - len(positions)
-            reasons = raw.notes + _summarise(rejected_lines)
+            reasons = raw.notes + _summarise(rejected_lines, raw.unit)
             audit.event(conn, delivery_id, "written", {"rows": n_rows})
             removed = load.remove_rejected(conn, contract, delivery_id, [int(raw.line_numbers[p]) for p in positions])
             checks = load.audit(conn, contract, delivery_id, n_loaded)
             audit.event(conn, delivery_id, "audited", {**checks, "rejected_rows_removed": removed})
             load.publish(conn, contract, delivery_id)
-            superseded = audit.supersede_current(conn, contract.feed, contract.partner_code, period, delivery_id)
+            # A period's newest delivery replaces the earlier one; feeds without periods (activities,
+            # CBS) keep every delivery current and resolve "newest wins" per record in dbt.
+            superseded = audit.supersede_current(conn, contract.feed, folder, period, delivery_id) if period else []
             load.write_rejected(conn, delivery_id, rejected_rows)
             audit.finish(conn, delivery_id, status="loaded", period=period, rows_received=received,
                          rows_loaded=n_loaded, rows_rejected=n_rejected, reasons=reasons, is_current=True)

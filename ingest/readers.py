@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime, time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,7 @@ class RawTable:
     rows_received: int                   # data rows in the file, including unreadable ones
     unreadable: dict[int, str] = field(default_factory=dict)  # line -> reason (row-level)
     notes: list[str] = field(default_factory=list)
+    unit: str = "regel"                  # how a partner names a row: a line, or a JSON record
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -106,9 +108,10 @@ def read_csv(contract: Contract, data: bytes) -> RawTable:
     body = text.encode("utf-8") if encoding == "cp1252" else data.removeprefix(b"\xef\xbb\xbf")
     wanted = [i for i, name in enumerate(mapped)
               if name is not None and contract.column(name).personal != "never_store"]
-    table = _fast_parse(body, header, delimiter, wanted)
+    table = _fast_parse(body, header, delimiter, wanted, tuple(contract.csv.null_tokens))
     if table is None:
-        frame_data, lines, unreadable, received = _careful_parse(text, len(header), delimiter)
+        frame_data, lines, unreadable, received = _careful_parse(text, len(header), delimiter,
+                                                                 tuple(contract.csv.null_tokens))
     else:
         frame_data, lines, unreadable, received = table
     if received == 0:
@@ -125,13 +128,14 @@ def read_csv(contract: Contract, data: bytes) -> RawTable:
     return RawTable(frame, lines, encoding, received, unreadable, notes)
 
 
-def _clean(array: pa.ChunkedArray) -> pd.Series:
+def _clean(array: pa.ChunkedArray, null_tokens: tuple[str, ...] = ()) -> pd.Series:
     trimmed = pc.utf8_trim_whitespace(array)
-    nulled = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.is_in(trimmed, value_set=pa.array(["", *null_tokens])) if null_tokens else pc.equal(trimmed, "")
+    nulled = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
     return pd.Series(nulled.to_pandas(types_mapper=None), dtype="str")
 
 
-def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int]):
+def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int], null_tokens: tuple[str, ...]):
     """pyarrow's multi-threaded parser. It cannot tell line numbers of odd rows, so it is only
     trusted when every line is exactly one record; otherwise the careful parser takes over."""
     invalid: list[str] = []
@@ -153,12 +157,12 @@ def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int
     if invalid or b"\r\n" not in body and b"\r" in body or newlines != table.num_rows:
         return None
     # Columns never to be stored (free text) are not even materialised.
-    columns = [_clean(table.column(n)) if i in wanted else None for i, n in enumerate(names)]
+    columns = [_clean(table.column(n), null_tokens) if i in wanted else None for i, n in enumerate(names)]
     lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
     return columns, lines, {}, table.num_rows
 
 
-def _careful_parse(text: str, width: int, delimiter: str):
+def _careful_parse(text: str, width: int, delimiter: str, null_tokens: tuple[str, ...] = ()):
     """Record by record, with exact line numbers; rows with the wrong number of fields are
     rejected individually rather than refusing the whole file."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -184,6 +188,122 @@ def _careful_parse(text: str, width: int, delimiter: str):
         lines.append(line)
     columns = []
     for i in range(width):
-        values = [r[i].strip() or None for r in rows]
+        values = [None if r[i].strip() in null_tokens else (r[i].strip() or None) for r in rows]
         columns.append(pd.Series(values, dtype="str"))
     return columns, np.asarray(lines, dtype=np.int64), unreadable, received
+
+
+def _cell_text(value: object) -> str | None:
+    """Spreadsheet cells as the text a CSV export would hold: dates ISO, whole numbers without .0."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = str(value).strip()
+    return text or None
+
+
+def read_xlsx(contract: Contract, data: bytes) -> RawTable:
+    from python_calamine import CalamineWorkbook
+
+    if not data.strip():
+        raise FileRefused("Het bestand is leeg.")
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as err:  # noqa: BLE001 - any unreadable workbook is the same problem for a partner
+        raise FileRefused(
+            "Het bestand is geen leesbare Excel-werkmap (.xlsx). Sla het op als Excel-werkmap en lever het "
+            f"opnieuw aan. (Technische melding: {type(err).__name__})") from None
+    sheet_name = contract.xlsx.sheet
+    if sheet_name is None:
+        sheet_name = workbook.sheet_names[0]
+    elif sheet_name not in workbook.sheet_names:
+        raise FileRefused(f"Het tabblad '{sheet_name}' ontbreekt in de werkmap; gevonden tabbladen: "
+                          f"{', '.join(workbook.sheet_names)}.")
+    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    rows = [r for r in rows]
+    while rows and all(_cell_text(v) is None for v in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise FileRefused(f"Het tabblad '{sheet_name}' is leeg.")
+    header = [str(v) if v is not None else "" for v in rows[0]]
+    mapped, notes = _map_header(header, contract)
+    body = rows[1:]
+    lines = list(range(2, len(body) + 2))
+    if contract.xlsx.total_row_prefix and body:
+        first = _cell_text(body[-1][0]) or ""
+        if first.startswith(contract.xlsx.total_row_prefix):
+            body, lines = body[:-1], lines[:-1]  # the export's totals row is not data
+    kept = [(r, line) for r, line in zip(body, lines) if any(_cell_text(v) is not None for v in r)]
+    if not kept:
+        raise FileRefused("Het bestand bevat alleen een kopregel en geen gegevens.")
+    frame = pd.DataFrame(index=pd.RangeIndex(len(kept)))
+    for position, name in enumerate(mapped):
+        if name is not None and contract.column(name).personal != "never_store":
+            frame[name] = pd.Series([_cell_text(r[position]) if position < len(r) else None for r, _ in kept],
+                                    dtype="str")
+    for column in contract.columns:
+        if column.name not in frame:
+            frame[column.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame = frame[[c.name for c in contract.columns]]
+    return RawTable(frame, np.asarray([line for _, line in kept], dtype=np.int64), "xlsx", len(kept), {}, notes)
+
+
+def read_json(contract: Contract, data: bytes) -> tuple[RawTable, dict]:
+    """Returns the records as a table (record numbers from 1) and the file's top-level fields."""
+    import json
+
+    options = contract.json_options
+    if not data.strip():
+        raise FileRefused("Het bestand is leeg.")
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise FileRefused("Het bestand is niet in UTF-8 opgeslagen; JSON moet UTF-8 zijn.") from None
+    except json.JSONDecodeError as err:
+        raise FileRefused(f"Het bestand is geen geldige JSON: {err.msg} op regel {err.lineno}, "
+                          f"kolom {err.colno}.") from None
+    if not isinstance(document, dict):
+        raise FileRefused("Het bestand moet één JSON-object bevatten (met onder meer "
+                          f"'{options.records}'), geen lijst of losse waarde.")
+    records = document.get(options.records)
+    if not isinstance(records, list):
+        raise FileRefused(f"Het veld '{options.records}' ontbreekt of is geen lijst.")
+    if not records:
+        raise FileRefused(f"De lijst '{options.records}' is leeg: het bestand bevat geen gegevens.")
+    frame = pd.DataFrame(index=pd.RangeIndex(len(records)))
+    unreadable: dict[int, str] = {}
+    values: dict[str, list] = {c.name: [] for c in contract.columns}
+    for i, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            unreadable[i] = f"record {i} is geen JSON-object"
+        for c in contract.columns:
+            v = record.get(c.name) if isinstance(record, dict) else None
+            values[c.name].append(None if v is None or v == "" else (
+                repr(v) if isinstance(v, float) else str(v)))
+    keep = [i for i in range(len(records)) if (i + 1) not in unreadable]
+    for c in contract.columns:
+        frame[c.name] = pd.Series(values[c.name], dtype="str")
+    frame = frame.iloc[keep].reset_index(drop=True)
+    header = {k: v for k, v in document.items() if k != options.records}
+    table = RawTable(frame, np.asarray([i + 1 for i in keep], dtype=np.int64), "utf-8", len(records),
+                     unreadable, [], unit="record")
+    return table, header
+
+
+def read_delivery(contract: Contract, data: bytes, file_name: str) -> tuple[RawTable, dict]:
+    """Read any delivery of this feed; returns the table and file-level fields (JSON only)."""
+    kind = contract.format
+    if kind == "csv_or_xlsx":
+        kind = "xlsx" if file_name.lower().endswith(".xlsx") else "csv"
+    if kind == "xlsx":
+        return read_xlsx(contract, data), {}
+    if kind == "json":
+        return read_json(contract, data)
+    return read_csv(contract, data), {}

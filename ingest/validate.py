@@ -52,7 +52,12 @@ def _quote(column: Column, value: object) -> str:
     return f" '{value}'"
 
 
-def build_checks(contract: Contract, ref: Reference, period: str | None) -> list[Check]:
+REGIONS_OUTSIDE_GEMEENTEN = ("PV24", "PV26", "PV27", "RE09", "NL01")
+
+
+def build_checks(contract: Contract, ref: Reference, period: str | None, folder: str | None = None) -> list[Check]:
+    """The contract's rules as expectations. `folder` is the partner folder the file came from
+    (for rules such as "a gemeente delivers only its own activities")."""
     gx, _ = _gx()
     E = gx.expectations
     checks: list[Check] = []
@@ -76,6 +81,35 @@ def build_checks(contract: Contract, ref: Reference, period: str | None) -> list
                                 "distinct",
                                 lambda v, n=name: f"{n}: onbekende gemeentecode '{v}' (geen gemeente van "
                                                   "politie-eenheid Midden-Nederland)"))
+        if c.type == "region":
+            allowed = sorted(ref.current_codes) + list(REGIONS_OUTSIDE_GEMEENTEN)
+            checks.append(Check(name, E.ExpectColumnValuesToBeInSet(column="value", value_set=allowed), "distinct",
+                                lambda v, n=name: f"{n}: onbekende regiocode '{v}' (toegestaan: een gemeente van de "
+                                                  "eenheid, PV26, PV24, PV27, RE09 of NL01)"))
+        if c.folder_gemeente and folder and folder.upper().startswith("GM"):
+            checks.append(Check(name, E.ExpectColumnValuesToBeInSet(column="value", value_set=[folder.upper()]),
+                                "distinct",
+                                lambda v, n=name, f=folder.upper(): f"{n}: '{v}' is niet de gemeente van deze map ({f}); "
+                                                                    "een gemeente levert alleen haar eigen activiteiten"))
+        if c.required_when or c.required_unless:
+            cond = c.required_when or c.required_unless
+            op = "==" if c.required_when else "!="
+            word = "als" if c.required_when else "tenzij"
+            checks.append(Check(name, E.ExpectColumnValuesToNotBeNull(
+                column="raw", row_condition=f'other{op}"{cond.equals}"', condition_parser="pandas"),
+                f"pair:{cond.column}",
+                lambda v, c=c, cond=cond, w=word: f"{c.name}: verplicht {w} {cond.column} '{cond.equals}' is"))
+        if c.not_greater_than:
+            checks.append(Check(name, E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
+                f"pair:{c.not_greater_than}",
+                lambda v, c=c: f"{c.name}:{_quote(c, v)} is groter dan {c.not_greater_than}"))
+        if c.within_district:
+            pairs = sorted(ref.districts.items())
+            checks.append(Check(name, E.ExpectColumnPairValuesToBeInSet(
+                column_A="value", column_B="other", value_pairs_set=pairs, ignore_row_if="either_value_is_missing"),
+                f"list:{c.within_district}",
+                lambda v, c=c: f"{c.name}: gemeente '{v}' ligt niet in het district dat bij deze rij staat"))
         if c.type == "wijk":
             checks.append(Check(name, E.ExpectColumnValuesToMatchRegex(column="value", regex=r"^WK\d{6}$"), "distinct",
                                 lambda v, n=name: f"{n}: '{v}' is geen wijkcode (verwacht WK gevolgd door 6 cijfers)"))
@@ -175,6 +209,21 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
             frame, values, present, codes = _distinct_frame(d, needed)
             row_codes = codes
             distinct_ids = present
+        elif kind.startswith("list:"):
+            # A list column against another column: one pair per list element, so that the
+            # expectation sees (gemeente, district) pairs; a failing pair fails its rows.
+            other = data.columns[kind.split(":", 1)[1]]
+            width = len(other.typed) + 1
+            a = np.where(d.codes < 0, len(d.typed), d.codes).astype(np.int64)
+            b = np.where(other.codes < 0, len(other.typed), other.codes).astype(np.int64)
+            row_codes, pair_uniques = pd.factorize(a * width + b)
+            tv = np.append(d.typed.to_numpy(dtype=object), None)
+            to = np.append(other.typed.to_numpy(dtype=object), None)
+            exploded = [(pos, g, to[pu % width]) for pos, pu in enumerate(pair_uniques)
+                        for g in (tv[pu // width] or ())]
+            frame = pd.DataFrame({"value": [e[1] for e in exploded], "other": [e[2] for e in exploded]}, dtype=object)
+            values = frame["value"]
+            distinct_ids = np.asarray([e[0] for e in exploded], dtype=np.int64)
         else:
             other = data.columns[kind.split(":", 1)[1]]
             width = len(other.typed) + 1
@@ -185,7 +234,8 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
             to = np.append(other.typed.to_numpy(dtype=object), None)
             values = pd.Series(tv[pair_uniques // width], dtype=object)
             frame = pd.DataFrame({"value": _as_frame_values(values),
-                                  "other": _as_frame_values(pd.Series(to[pair_uniques % width], dtype=object))})
+                                  "other": _as_frame_values(pd.Series(to[pair_uniques % width], dtype=object)),
+                                  "raw": np.where(pair_uniques // width == len(d.typed), np.nan, 0.0)})
             if any(getattr(g.expectation, "column_A", None) == "value_gemeente" for g in group):
                 frame["value_gemeente"] = ["GM" + v[2:6] if isinstance(v, str) and len(v) == 8 else None
                                            for v in values]

@@ -87,3 +87,27 @@ def db(warehouse_url: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def built_warehouse_url(tmp_path_factory: pytest.TempPathFactory, pseudonym_key: bytes) -> Iterator[str]:
+    """A warehouse built end to end from synthetic deliveries: generate -> ingest -> dbt build.
+
+    Shared by the tests that need real marts and reporting relations (dashboards, documents,
+    row-level security). Two years of data so that changes against last year exist."""
+    from infopositie.dbt import dbt_build
+    from ingest.contracts import all_contracts
+    from ingest.landing import LocalLandingZone
+    from ingest.pipeline import ingest_landing
+    from ingest.synthetic import generate
+
+    url = create_scratch_database("built")
+    zone = LocalLandingZone(tmp_path_factory.mktemp("built-store"))
+    feeds = [c.feed for c in all_contracts()]
+    generate(zone, start="2025-01", end="2026-09", seed=7, feeds=feeds)
+    results = ingest_landing(zone, url)
+    assert results and all(r.status == "loaded" for r in results), [r.as_dict() for r in results if r.status != "loaded"]
+    assert dbt_build(url) == 0, "dbt build failed on the synthetic data set"
+    yield url
+    if not os.environ.get("KEEP_TEST_DATABASE"):
+        drop_database(url)

@@ -34,6 +34,13 @@ PG_TYPES = {
 }
 
 
+class Condition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    column: str
+    equals: str
+
+
 class Column(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -50,6 +57,11 @@ class Column(BaseModel):
     not_after: str | None = None
     not_before: str | None = None
     within_gemeente: str | None = None
+    within_district: str | None = None        # gemeente_list: every gemeente lies in this district column
+    not_greater_than: str | None = None       # numeric: at most the value of that column
+    required_when: Condition | None = None    # required if another column has a value
+    required_unless: Condition | None = None  # required unless another column has a value
+    folder_gemeente: bool = False             # must equal the gemeente of the delivery folder
     description: str = ""
 
     @model_validator(mode="after")
@@ -70,7 +82,7 @@ class Column(BaseModel):
         return self.name
 
     @property
-    def stored_type(self) -> str:
+    def stored_type(self) -> str:  # noqa: D401
         if self.personal in ("pseudonymise", "age_band"):
             return "text"
         return PG_TYPES[self.type]
@@ -79,6 +91,18 @@ class Column(BaseModel):
 class CsvOptions(BaseModel):
     delimiter: str | list[str] = ";"
     decimal: str = ","
+    null_tokens: list[str] = Field(default_factory=list)   # e.g. CBS's "." for unknown
+
+
+class XlsxOptions(BaseModel):
+    sheet: str | None = None              # None: the first sheet
+    total_row_prefix: str | None = None   # a trailing totals row whose first cell starts with this
+
+
+class JsonOptions(BaseModel):
+    records: str                          # the list of rows
+    partner_field: str | None = None      # must equal the partner of the delivery folder
+    period_field: str | None = None       # must equal the period in the file name
 
 
 class Freshness(BaseModel):
@@ -94,12 +118,15 @@ class Contract(BaseModel):
     partner_code: str
     title: str
     description: str
-    landing_prefix: str
+    landing_prefix: str                   # may contain {partner}: one folder per partner
+    also_landing_prefixes: list[str] = Field(default_factory=list)
     cadence: Literal["monthly", "quarterly", "yearly", "any"]
     freshness: Freshness
     retention_years: int
     format: Literal["csv", "xlsx", "json", "csv_or_xlsx"]
     csv: CsvOptions = Field(default_factory=CsvOptions)
+    xlsx: XlsxOptions = Field(default_factory=XlsxOptions)
+    json_options: JsonOptions | None = Field(default=None, alias="json")
     file_name: str                 # regular expression with a named group `period`
     file_name_human: str           # the same, as partners know it: registraties_online_JJJJMM.csv
     period: Literal["month", "quarter", "date", "none"]
@@ -110,7 +137,10 @@ class Contract(BaseModel):
     def _references_exist(self) -> "Contract":
         names = {c.name for c in self.columns}
         for c in self.columns:
-            for ref in (c.not_after, c.not_before, c.within_gemeente):
+            refs = (c.not_after, c.not_before, c.within_gemeente, c.within_district, c.not_greater_than,
+                    c.required_when.column if c.required_when else None,
+                    c.required_unless.column if c.required_unless else None)
+            for ref in refs:
                 if ref and ref not in names:
                     raise ValueError(f"{self.feed}.{c.name} refers to unknown column {ref}")
         re.compile(self.file_name)
@@ -130,6 +160,24 @@ class Contract(BaseModel):
     def match_file_name(self, file_name: str) -> re.Match[str] | None:
         return re.fullmatch(self.file_name, file_name, flags=re.IGNORECASE)
 
+    @property
+    def prefixes(self) -> list[str]:
+        return [self.landing_prefix, *self.also_landing_prefixes]
+
+    @property
+    def watch_prefixes(self) -> list[str]:
+        """Literal prefixes to watch in the landing area (the part before any placeholder)."""
+        return sorted({p.split("{", 1)[0] for p in self.prefixes})
+
+    def partner_for_key(self, key: str) -> str | None:
+        """The partner that delivered a file, from its folder; None if the key is not this feed's."""
+        for prefix in self.prefixes:
+            pattern = "^" + re.escape(prefix).replace(r"\{partner\}", "(?P<partner>[^/]+)") + "[^/]+$"
+            m = re.match(pattern, key)
+            if m:
+                return m.groupdict().get("partner") or prefix.split("/", 1)[0]
+        return None
+
 
 @lru_cache(maxsize=None)
 def load_contract(feed: str) -> Contract:
@@ -142,9 +190,9 @@ def all_contracts() -> list[Contract]:
 
 
 def contract_for_key(object_key: str) -> Contract | None:
-    """The contract whose landing prefix the object key lies under."""
+    """The contract whose landing prefix (folder) the object key lies in."""
     for contract in all_contracts():
-        if object_key.startswith(contract.landing_prefix):
+        if contract.partner_for_key(object_key) is not None:
             return contract
     return None
 

@@ -9,6 +9,7 @@ committed files equal the render. Regenerate with:
 """
 from __future__ import annotations
 
+import copy
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -94,9 +95,11 @@ def _column_tests(column: Column) -> list[Any]:
         values = [label for label, _, _ in AGE_BANDS] + [AGE_UNKNOWN]
         tests.append({"accepted_values": {"arguments": {"values": values}}})
     if column.type == "gemeente":
-        # Ingest maps merged codes to the current one and rejects codes outside the unit.
+        # Ingest maps merged codes to the current one; a code that is still unknown is reported,
+        # not fatal: the models count such rows as "gemeente onbekend".
         tests.append({"relationships": {"arguments": {"to": "source('reference', 'gemeenten')",
-                                                      "field": "gemeentecode"}}})
+                                                      "field": "gemeentecode"},
+                                        "config": {"severity": "warn"}}})
     return tests
 
 
@@ -153,7 +156,7 @@ def _table(contract: Contract) -> dict[str, Any]:
             f" (audit.deliveries.is_current). Levering: {_CADENCE_NL[contract.cadence]}."
         ),
         "config": config,
-        "columns": _TECHNICAL_COLUMNS + [_column(c) for c in contract.stored_columns],
+        "columns": copy.deepcopy(_TECHNICAL_COLUMNS) + [_column(c) for c in contract.stored_columns],
     }
 
 
@@ -173,8 +176,8 @@ def render_dbt_sources(contract: Contract | Sequence[Contract]) -> str:
         "sources": [{
             "name": source_name(first),
             "description": (
-                f"Ruwe leveringen van {first.partner}, gevalideerd en gepseudonimiseerd door de"
-                " ingest (eigenaar: rol loader). Afgeleid van de feedcontracten."
+                f"Ruwe leveringen van {first.partner}, gevalideerd (en waar nodig gepseudonimiseerd)"
+                " door de ingest; eigenaar is de rol loader. Afgeleid van de feedcontracten."
             ),
             "schema": schema,
             "loader": "infopositie ingest",

@@ -122,7 +122,7 @@ BAD_ROWS = {
     "age negative": (dict(slachtoffer_leeftijd="-1"), "slachtoffer_leeftijd: moet tussen 0 en 110 liggen"),
     "age not a number": (dict(slachtoffer_leeftijd="abc"), "slachtoffer_leeftijd: geen geheel getal"),
     "negative damage": (dict(schadebedrag="-5,00"), "schadebedrag: '-5.0' moet minimaal 0 liggen"),
-    "malformed damage": (dict(schadebedrag="12.34"), "schadebedrag: '12.34' is geen geldig bedrag"),
+    "malformed damage": (dict(schadebedrag="12.34"), "schadebedrag: '12.34' is geen geldig getal"),
     "missing registratienummer": (dict(registratienummer=""), "registratienummer: verplicht veld is leeg"),
     "missing registratiedatum": (dict(registratiedatum=""), "registratiedatum: verplicht veld is leeg"),
 }

@@ -1,0 +1,142 @@
+"""`make demo`: the main job, end to end, on the embedded default (or WAREHOUSE_URL).
+
+generate partner deliveries -> Airflow ingest DAGs (dag.test) -> Airflow dbt DAG (Cosmos) ->
+documents per gemeente -> dashboards. Safe to run again: the same files are recognised as
+duplicates and nothing is loaded twice.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+
+import psycopg
+import typer
+
+from infopositie.settings import PROJECT_ROOT, load_settings
+
+DEMO_START, DEMO_END = "2024-01", "2026-10"
+REPORT_QUARTER = "2026-Q3"
+
+
+def _step(title: str) -> float:
+    typer.secho(f"\n== {title}", bold=True)
+    return time.perf_counter()
+
+
+def _done(started: float, text: str = "") -> None:
+    typer.echo(f"   {text}{' ' if text else ''}({time.perf_counter() - started:.1f} s)")
+
+
+def run_demo() -> int:
+    from infopositie import orchestrate
+    from infopositie.dbt import dbt_parse
+    from ingest.contracts import all_contracts
+    from ingest.landing import open_landing_zone
+    from ingest.pseudonymise import load_key
+    from ingest.raw_tables import ensure_raw_tables
+    from ingest.synthetic import generate
+    from warehouse.connection import warehouse_url
+    from warehouse.migrate import migrate
+
+    settings = load_settings()
+    t = _step("Warehouse")
+    url = warehouse_url()
+    applied = migrate(url)
+    ensure_raw_tables(url)
+    load_key(settings.pseudonym_key_file, create=True)  # a local key on first run; production: secrets store
+    _done(t, f"{'embedded default' if not settings.warehouse_url else 'WAREHOUSE_URL'}, "
+             f"{len(applied)} new migrations")
+
+    zone = open_landing_zone()
+    feeds = [c.feed for c in all_contracts()]
+    summaries = []
+    for batch, label in ((0, "the monthly deliveries, with realistic defects"),
+                         (1, "late deliveries: a corrected month and a refused file")):
+        t = _step(f"Partner deliveries: {label}")
+        keys = generate(zone, start=DEMO_START, end=DEMO_END, defects=True, feeds=feeds, batch=batch)
+        _done(t, f"{len(keys)} files in {zone.describe()}")
+        t = _step("Airflow: ingest DAG per feed (dag.test)")
+        summaries.append(orchestrate.run_feed_dags(feeds))
+        _done(t, _states(summaries[-1]))
+
+    t = _step("Airflow: dbt DAG through Cosmos (dag.test)")
+    dbt_parse(url)
+    dbt_summary = orchestrate.run_dbt_dag()
+    _done(t, _states(dbt_summary))
+    if not _succeeded(dbt_summary):
+        typer.secho("dbt DAG failed; see the task logs above", fg="red")
+        return 1
+
+    t = _step(f"Documents: local information picture per gemeente, {REPORT_QUARTER}")
+    reports = _render_reports(url, settings.reports_dir)
+    _done(t, f"{len(reports)} documents")
+
+    t = _step("Dashboards")
+    dashboards = _dashboards(url)
+    _done(t)
+
+    _print_summary(url, reports, dashboards)
+    return 0
+
+
+def _states(summary: dict) -> str:
+    counts = Counter(str(s) for s in _task_states(summary))
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no tasks"
+
+
+def _task_states(summary: dict) -> list[str]:
+    states: list[str] = []
+    for value in summary.values():
+        if isinstance(value, dict):
+            states += _task_states(value)
+        elif isinstance(value, str):
+            states.append(value)
+    return states
+
+
+def _succeeded(summary: dict) -> bool:
+    return not any(s in ("failed", "upstream_failed") for s in _task_states(summary))
+
+
+def _render_reports(url: str, out_dir) -> list:
+    from dashboards.report import render_report
+    from tqdm import tqdm
+
+    with psycopg.connect(url) as conn:
+        codes = [c for (c,) in conn.execute(
+            "select gemeentecode from reference.gemeenten where geldig_tot is null order by gemeentecode")]
+    return [render_report(url, gemeente=code, kwartaal=REPORT_QUARTER, out_dir=out_dir)
+            for code in tqdm(codes, desc="documenten", unit="gemeente")]
+
+
+def _dashboards(url: str) -> str:
+    metabase = os.environ.get("METABASE_URL")
+    if not metabase:
+        return ("not applied: no METABASE_URL. With Metabase running (docker compose up metabase):\n"
+                "     METABASE_URL=http://localhost:3000 METABASE_USER=... METABASE_PASSWORD=... "
+                ".venv/bin/infopositie dashboards apply")
+    from dashboards.metabase.apply import apply_all
+
+    summary = apply_all(metabase, username=os.environ.get("METABASE_USER"),
+                        password=os.environ.get("METABASE_PASSWORD"), api_key=os.environ.get("METABASE_API_KEY"),
+                        warehouse_url=url)
+    return f"applied to {metabase}: {summary}"
+
+
+def _print_summary(url: str, reports: list, dashboards: str) -> None:
+    with psycopg.connect(url) as conn:
+        by_status = conn.execute(
+            "select status, count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0)"
+            " from audit.deliveries group by status order by status").fetchall()
+        reporting = [r for (r,) in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'reporting' order by 1")]
+    typer.secho("\n== Results", bold=True)
+    typer.echo(f"   warehouse:  {url}")
+    for status, files, loaded, rejected in by_status:
+        typer.echo(f"   deliveries: {files:>4} {status:<11} rows loaded {loaded:>8}, rejected {rejected:>5}")
+    typer.echo(f"   reporting:  {', '.join('reporting.' + r for r in reporting)}")
+    if reports:
+        typer.echo(f"   documents:  {len(reports)} in {reports[0].parent} (e.g. {reports[0].name})")
+    typer.echo(f"   dashboards: spec in {PROJECT_ROOT / 'dashboards' / 'specs'}; {dashboards}")
+    typer.echo("   audit:      .venv/bin/infopositie deliveries")
