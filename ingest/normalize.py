@@ -89,8 +89,32 @@ def _gemeente(label: str, v: str, ref: Reference) -> tuple[str | None, str | Non
     return code, None
 
 
+def _convert_numbers(column: Column, values: pd.Series, decimal_comma: bool) -> tuple[list, dict[int, str]]:
+    """Vectorised: a month of amounts can hold hundreds of thousands of distinct values."""
+    text = pd.Series(values.to_numpy(dtype=object), dtype="str")
+    if column.type == "integer":
+        ok = text.str.fullmatch(_INT.pattern).fillna(False).to_numpy(dtype=bool)
+        parsed = pd.to_numeric(text.where(ok), errors="coerce")
+        out = [int(v) if ok_ else None for v, ok_ in zip(parsed.tolist(), ok)]
+        show = column.personal is None
+        errors = {int(i): f"{column.name}: " + (f"'{values.iloc[i]}' is geen geheel getal" if show else "geen geheel getal")
+                  for i in np.flatnonzero(~ok)}
+        return out, errors
+    comma = decimal_comma and column.type == "decimal"
+    pattern = _DEC_NL if comma else _DEC_POINT
+    ok = text.str.fullmatch(pattern.pattern).fillna(False).to_numpy(dtype=bool)
+    cleaned = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False) if comma else text
+    parsed = pd.to_numeric(cleaned.where(ok), errors="coerce").to_numpy(dtype=float)
+    out = [float(v) if k else None for v, k in zip(parsed.tolist(), ok)]
+    hint = " (gebruik een decimale komma, bijvoorbeeld 1.234,56)" if comma else " (gebruik een decimale punt, bijvoorbeeld 12.5)"
+    errors = {int(i): f"{column.name}: '{values.iloc[i]}' is geen geldig getal{hint}" for i in np.flatnonzero(~ok)}
+    return out, errors
+
+
 def _convert(column: Column, values: pd.Series, contract: Contract, ref: Reference,
              decimal_comma: bool) -> tuple[list, dict[int, str]]:
+    if column.type in ("integer", "decimal", "number") and len(values) > 256:
+        return _convert_numbers(column, values, decimal_comma)
     label = column.name
     out: list = []
     errors: dict[int, str] = {}

