@@ -141,10 +141,10 @@ class FeedLoader:
         self.pseudonymiser = Pseudonymiser(key)
 
     # -- building the stored rows ----------------------------------------------------------
-    def _start_pseudonyms(self, contract: Contract, raw: RawTable) -> dict[str, PendingPseudonyms]:
+    def _start_pseudonyms(self, contract: Contract, raw: RawTable, skip: set[str]) -> dict[str, PendingPseudonyms]:
         return {c.name: PendingPseudonyms(self.pseudonymiser, self.key,
                                           raw.frame[c.name].to_numpy(dtype=object, na_value=None).tolist())
-                for c in contract.columns if c.personal == "pseudonymise"}
+                for c in contract.columns if c.personal == "pseudonymise" and c.name not in skip}
 
     def _stored_chunks(self, contract: Contract, raw: RawTable, data: Normalized, keep: np.ndarray,
                        delivery_id: int, pending: dict[str, PendingPseudonyms], pseudonyms: dict[str, np.ndarray],
@@ -156,8 +156,7 @@ class FeedLoader:
             if c.personal == "age_band":
                 columns[c.stored_name] = _age_bands(pd.Series(data.row_values(c.name), dtype=object))
             elif c.personal == "pseudonymise":
-                pseudonyms[c.name] = np.asarray(pending[c.name].result(), dtype=object)
-                columns[c.stored_name] = pseudonyms[c.name]
+                continue  # taken per chunk, as the worker delivers them
             else:
                 kind = {"date": "date", "decimal": "float", "number": "float", "gemeente_list": "list"}.get(c.type, "object")
                 columns[c.stored_name] = data.row_values(c.name, kind)
@@ -166,7 +165,10 @@ class FeedLoader:
             out: dict[str, Any] = {"delivery_id": np.full(len(rows), delivery_id, dtype=np.int64),
                                    "line_number": raw.line_numbers[rows]}
             for c in contract.stored_columns:
-                if c.type == "integer" and c.personal is None:
+                if c.personal == "pseudonymise":
+                    # Rows are contiguous here (all parsed rows, in order), so a chunk is a slice.
+                    out[c.stored_name] = pending[c.name].slice(int(rows[0]), int(rows[-1]) + 1)
+                elif c.type == "integer" and c.personal is None:
                     out[c.stored_name] = pd.array(columns[c.stored_name][rows], dtype="Int64")
                 else:
                     out[c.stored_name] = columns[c.stored_name][rows]
@@ -222,9 +224,14 @@ class FeedLoader:
         file_name = PurePosixPath(key).name
         period = period_of(contract, file_name)
         folder = contract.partner_for_key(key)
-        raw, header = read_delivery(contract, data, file_name)
+        pending: dict[str, PendingPseudonyms] = {}
+
+        def hash_early(column: str, values: list) -> None:
+            pending[column] = PendingPseudonyms(self.pseudonymiser, self.key, values)
+
+        raw, header = read_delivery(contract, data, file_name, hash_early)
         _check_file_fields(contract, header, folder, period)
-        pending = self._start_pseudonyms(contract, raw)
+        pending.update({k: v for k, v in self._start_pseudonyms(contract, raw, skip=set(pending)).items()})
         ref = load_reference(conn)
         normalized = normalize(contract, raw.frame, ref,
                                decimal_comma=raw.encoding != "xlsx" and contract.format != "json")

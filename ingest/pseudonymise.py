@@ -66,17 +66,21 @@ class Pseudonymiser:
 
 
 PARALLEL_FROM = 50_000
+WORKER_BATCH = 50_000
 
 
 class PendingPseudonyms:
-    """Pseudonyms computed in a separate worker process while the caller goes on validating.
+    """Pseudonyms computed in a separate worker process while the caller goes on.
 
-    Hashing a million identifiers is the largest single piece of CPU work in a big delivery;
-    a worker (a plain subprocess, stdin/stdout, standard library only) puts it on the other
-    core. Small deliveries are hashed in-process: starting a worker would cost more.
+    Hashing a million identifiers is the largest single piece of CPU work in a big delivery; a
+    worker (a plain subprocess, stdin/stdout, standard library only) puts it on the other core and
+    streams results back in order, so the first rows can be written while later ones are still
+    being hashed. Small deliveries are hashed in-process: starting a worker would cost more.
     """
 
     def __init__(self, pseudonymiser: Pseudonymiser, key: bytes, values: list[str | None]) -> None:
+        import threading
+
         self._values = values
         self._local: list[str | None] | None = None
         self._proc = None
@@ -85,37 +89,53 @@ class PendingPseudonyms:
             return
         import subprocess
         import sys
-        import threading
 
         self._proc = subprocess.Popen([sys.executable, "-m", "ingest.pseudonymise_worker"],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         payload = (key.hex() + "\n" + "\n".join(v if v is not None else "" for v in values)).encode("utf-8")
-        self._out: list[bytes] = []
+        self._buffer = bytearray()
+        self._done = False
+        self._progress = threading.Condition()
 
         def feed() -> None:
             self._proc.stdin.write(payload)
             self._proc.stdin.close()
 
         def drain() -> None:
-            self._out.append(self._proc.stdout.read())
+            while chunk := self._proc.stdout.read1(1 << 20):
+                with self._progress:
+                    self._buffer += chunk
+                    self._progress.notify_all()
+            with self._progress:
+                self._done = True
+                self._progress.notify_all()
 
         self._threads = [threading.Thread(target=feed, daemon=True), threading.Thread(target=drain, daemon=True)]
         for t in self._threads:
             t.start()
 
+    def slice(self, start: int, stop: int) -> list[str | None]:
+        """Pseudonyms of values[start:stop], waiting only until those are done."""
+        if self._local is not None:
+            return self._local[start:stop]
+        with self._progress:
+            self._progress.wait_for(lambda: len(self._buffer) >= 64 * stop or self._done)
+            if len(self._buffer) < 64 * stop:
+                raise RuntimeError("pseudonymisation worker stopped early")
+            text = bytes(self._buffer[64 * start:64 * stop]).decode("ascii")
+        out: list[str | None] = [text[i:i + 64] for i in range(0, len(text), 64)]
+        for i, v in enumerate(self._values[start:stop]):
+            if v is None:
+                out[i] = None
+        return out
+
     def result(self) -> list[str | None]:
         if self._local is not None:
             return self._local
+        out = self.slice(0, len(self._values))
         for t in self._threads:
             t.join()
         if self._proc.wait() != 0:
             raise RuntimeError("pseudonymisation worker failed")
-        text = self._out[0].decode("ascii")
-        out = [text[i:i + 64] for i in range(0, 64 * len(self._values), 64)]
-        if len(out) != len(self._values):
-            raise RuntimeError("pseudonymisation worker returned the wrong number of values")
-        for i, v in enumerate(self._values):
-            if v is None:
-                out[i] = None
         self._local = out
         return out

@@ -10,13 +10,18 @@ def main() -> None:
     data = sys.stdin.buffer.read().decode("utf-8")
     key_hex, _, rest = data.partition("\n")
     base = hmac.new(bytes.fromhex(key_hex), digestmod=hashlib.sha256)
-    out = []
-    append = out.append
-    for value in rest.split("\n"):
-        h = base.copy()
-        h.update(value.encode("utf-8"))
-        append(h.hexdigest())
-    sys.stdout.buffer.write("".join(out).encode("ascii"))
+    values = rest.split("\n")
+    out = sys.stdout.buffer
+    # In batches, flushed: the caller starts writing the first rows while the rest is hashed.
+    for start in range(0, len(values), 50_000):
+        digests = []
+        append = digests.append
+        for value in values[start:start + 50_000]:
+            h = base.copy()
+            h.update(value.strip().encode("utf-8"))
+            append(h.hexdigest())
+        out.write("".join(digests).encode("ascii"))
+        out.flush()
 
 
 if __name__ == "__main__":

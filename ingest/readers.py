@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,7 +95,12 @@ def _map_header(names: list[str], contract: Contract) -> tuple[list[str | None],
     return mapped, notes
 
 
-def read_csv(contract: Contract, data: bytes) -> RawTable:
+Identifiers = Callable[[str, list], None]
+
+
+def read_csv(contract: Contract, data: bytes, on_identifiers: Identifiers | None = None) -> RawTable:
+    """`on_identifiers(column, values)` is called with each column to pseudonymise as soon as it
+    is parsed, before the rest is converted: the caller can start hashing early."""
     text, encoding = decode(data)
     delimiters = contract.csv.delimiter if isinstance(contract.csv.delimiter, list) else [contract.csv.delimiter]
     expected = " of ".join(f"'{d}'" for d in delimiters)
@@ -108,7 +114,10 @@ def read_csv(contract: Contract, data: bytes) -> RawTable:
     body = text.encode("utf-8") if encoding == "cp1252" else data.removeprefix(b"\xef\xbb\xbf")
     wanted = [i for i, name in enumerate(mapped)
               if name is not None and contract.column(name).personal != "never_store"]
-    table = _fast_parse(body, header, delimiter, wanted, tuple(contract.csv.null_tokens))
+    early = {i: name for i, name in enumerate(mapped)
+             if name is not None and contract.column(name).personal == "pseudonymise"} if on_identifiers else {}
+    table = _fast_parse(body, header, delimiter, wanted, tuple(contract.csv.null_tokens),
+                        {i: (lambda values, n=name: on_identifiers(n, values)) for i, name in early.items()})
     if table is None:
         frame_data, lines, unreadable, received = _careful_parse(text, len(header), delimiter,
                                                                  tuple(contract.csv.null_tokens))
@@ -135,7 +144,8 @@ def _clean(array: pa.ChunkedArray, null_tokens: tuple[str, ...] = ()) -> pd.Seri
     return pd.Series(nulled.to_pandas(types_mapper=None), dtype="str")
 
 
-def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int], null_tokens: tuple[str, ...]):
+def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int], null_tokens: tuple[str, ...],
+                early: dict[int, Callable[[list], None]] | None = None):
     """pyarrow's multi-threaded parser. It cannot tell line numbers of odd rows, so it is only
     trusted when every line is exactly one record; otherwise the careful parser takes over."""
     invalid: list[str] = []
@@ -156,6 +166,9 @@ def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int
     newlines = body.count(b"\n") - (1 if body.endswith(b"\n") else 0)
     if invalid or b"\r\n" not in body and b"\r" in body or newlines != table.num_rows:
         return None
+    for i, callback in (early or {}).items():
+        trimmed = pc.utf8_trim_whitespace(table.column(names[i]))
+        callback(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed).to_pylist())
     # Columns never to be stored (free text) are not even materialised.
     columns = [_clean(table.column(n), null_tokens) if i in wanted else None for i, n in enumerate(names)]
     lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
@@ -297,7 +310,8 @@ def read_json(contract: Contract, data: bytes) -> tuple[RawTable, dict]:
     return table, header
 
 
-def read_delivery(contract: Contract, data: bytes, file_name: str) -> tuple[RawTable, dict]:
+def read_delivery(contract: Contract, data: bytes, file_name: str,
+                  on_identifiers: Identifiers | None = None) -> tuple[RawTable, dict]:
     """Read any delivery of this feed; returns the table and file-level fields (JSON only)."""
     kind = contract.format
     if kind == "csv_or_xlsx":
@@ -306,4 +320,4 @@ def read_delivery(contract: Contract, data: bytes, file_name: str) -> tuple[RawT
         return read_xlsx(contract, data), {}
     if kind == "json":
         return read_json(contract, data)
-    return read_csv(contract, data), {}
+    return read_csv(contract, data, on_identifiers), {}

@@ -29,10 +29,12 @@ _HEADER = """\
 # Change the contract and run `python -m ingest.contracts.dbt_sources`;
 # tests/dbt/test_generated_sources.py fails while this file differs from the render.
 #
-# Freshness is measured on the feed's period column (for example registratiedatum), not on the
-# moment of loading: it is the newest period the data covers that dashboards show, and a corrected
-# delivery for an old month must not make a feed look fresh while recent months are missing.
-# Feeds without a period column fall back to the last load time in audit.deliveries.
+# Freshness is measured on the period the data covers, not on the moment of loading: it is the
+# newest period that dashboards show, and a corrected delivery for an old month must not make a
+# feed look fresh while recent months are missing. The period is the feed's period column (for
+# example registratiedatum) or else the end of the delivery period in audit.deliveries (month,
+# quarter or reference date), taken per partner so that the partner furthest behind counts.
+# Feeds without periods (delivered at will or revised per record) fall back to the last load time.
 """
 
 # Columns every raw feed table has besides the contract's (ingest/raw_tables.py).
@@ -119,6 +121,15 @@ def _column(column: Column) -> dict[str, Any]:
     return entry
 
 
+# The last day a delivery period covers, from audit.deliveries.period as ingest/pipeline.py
+# writes it: JJJJ-MM, JJJJ-Qn, or JJJJ-MM-DD (the reference date of a snapshot).
+_PERIOD_END: dict[str, str] = {
+    "month": "(to_date(period, 'YYYY-MM') + interval '1 month' - interval '1 day')",
+    "quarter": "(make_date(left(period, 4)::int, right(period, 1)::int * 3, 1) + interval '1 month' - interval '1 day')",
+    "date": "period::date::timestamp",
+}
+
+
 def _freshness_config(contract: Contract) -> dict[str, Any]:
     config: dict[str, Any] = {
         "freshness": {
@@ -129,6 +140,13 @@ def _freshness_config(contract: Contract) -> dict[str, Any]:
     column = period_column(contract)
     if column is not None:
         config["loaded_at_field"] = f"{column.stored_name}::timestamp"
+    elif contract.period in _PERIOD_END:
+        # A feed with several partners (banks, Fraudehelpdesk) is as fresh as the partner furthest
+        # behind: a month without one partner's reports undercounts, whoever else delivered.
+        config["loaded_at_query"] = (
+            f"select min(newest) from (select max({_PERIOD_END[contract.period]}) as newest"
+            f" from audit.deliveries where feed = '{contract.feed}' and is_current group by partner) as per_partner"
+        )
     else:
         config["loaded_at_query"] = (
             "select max(finished_at) from audit.deliveries"

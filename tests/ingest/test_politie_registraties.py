@@ -293,3 +293,25 @@ def test_raw_tables_are_written_by_the_loader_role_only(url):
         conn.execute("set role reporter_regio")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select * from raw.politie_registraties")
+
+
+def test_large_delivery_uses_the_worker_and_gives_the_same_pseudonyms(zone, url, pseudonym_key, tmp_path):
+    """Above PARALLEL_FROM rows the hashing runs in a worker process, streamed in batches; the
+    pseudonyms must be exactly those of the in-process path, row for row."""
+    import csv
+    import io
+
+    from ingest.pseudonymise import PARALLEL_FROM
+    from ingest.synthetic import write_police_bench_file
+
+    rows = PARALLEL_FROM + 12_345
+    path = write_police_bench_file(tmp_path / NAME, rows=rows, seed=5)
+    data = path.read_bytes()
+    deliver(zone, NAME, data)
+    (result,) = run(zone, url)
+    assert (result.status, result.rows_loaded) == ("loaded", rows)
+    source = list(csv.DictReader(io.StringIO(data.decode("utf-8")), delimiter=";"))
+    with psycopg.connect(url) as conn:
+        stored = dict(conn.execute("select line_number, registratienummer_pseudoniem from raw.politie_registraties"))
+    for i in (0, 1, 49_999, 50_000, 50_001, rows - 1):
+        assert stored[i + 2] == expected_pseudonym(pseudonym_key, source[i]["registratienummer"].strip())

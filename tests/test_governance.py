@@ -1,0 +1,68 @@
+"""Governance over the whole built warehouse (synthetic deliveries of every feed -> ingest -> dbt):
+no personal data where it must not be, nothing small enough to identify anyone in `reporting`."""
+from __future__ import annotations
+
+import csv
+import io
+
+import psycopg
+import pytest
+
+from ingest.synthetic import build_deliveries
+from tests.ingest.helpers import all_text_in_warehouse
+
+
+@pytest.fixture(scope="module")
+def police_source_values() -> dict[str, set[str]]:
+    """The identifiers and free texts the partners sent (same seed and period as the fixture)."""
+    (batch,) = build_deliveries(start="2025-01", end="2026-09", seed=7, feeds=["politie_registraties"])
+    ids, texts = set(), set()
+    for _, data in batch:
+        for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"):
+            ids.add(row["registratienummer"])
+            if len(row["omschrijving"]) > 12:
+                texts.add(row["omschrijving"])
+    return {"ids": ids, "texts": texts}
+
+
+def test_no_identifier_free_text_or_exact_age_in_any_table(built_warehouse_url, police_source_values):
+    everything = all_text_in_warehouse(built_warehouse_url)
+    assert police_source_values["ids"] and police_source_values["texts"]
+    assert not [i for i in list(police_source_values["ids"])[:5000] if i in everything]
+    assert not [t for t in police_source_values["texts"] if t in everything]
+    with psycopg.connect(built_warehouse_url) as conn:
+        columns = conn.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+            " where table_schema not in ('pg_catalog', 'information_schema')"
+            " and (column_name in ('omschrijving', 'registratienummer', 'parketnummer', 'casusnummer')"
+            "      or column_name ~ 'leeftijd$')").fetchall()
+    assert columns == []
+
+
+def test_no_reporting_relation_shows_a_count_between_1_and_4(built_warehouse_url):
+    with psycopg.connect(built_warehouse_url) as conn:
+        conn.execute("set role reporter_regio")
+        relations = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'reporting'").fetchall()
+        assert relations
+        small = []
+        for (relation,) in relations:
+            columns = [c for (c,) in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'reporting'"
+                " and table_name = %s and data_type in ('integer', 'bigint', 'smallint')"
+                " and column_name not in ('jaar', 'kwartaal', 'maand', 'doel')", (relation,))]
+            for column in columns:
+                n = conn.execute(f'select count(*) from reporting."{relation}" where "{column}" between 1 and 4'
+                                 ).fetchone()[0]
+                if n:
+                    small.append((relation, column, n))
+    assert small == []
+
+
+def test_reporter_reads_only_reporting(built_warehouse_url):
+    with psycopg.connect(built_warehouse_url, autocommit=True) as conn:
+        conn.execute("set role reporter_regio")
+        for relation in ("raw.politie_registraties", "marts.fct_registraties", "audit.deliveries"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select 1 from {relation} limit 1")
+        assert conn.execute("select count(*) from reporting.lokaal_beeld_kwartaal").fetchone()[0] > 0
