@@ -30,7 +30,6 @@ def _done(started: float, text: str = "") -> None:
 
 def run_demo() -> int:
     from infopositie import orchestrate
-    from infopositie.dbt import dbt_parse
     from ingest.contracts import all_contracts
     from ingest.landing import open_landing_zone
     from ingest.pseudonymise import load_key
@@ -61,7 +60,6 @@ def run_demo() -> int:
         _done(t, _states(summaries[-1]))
 
     t = _step("Airflow: dbt DAG through Cosmos (dag.test)")
-    dbt_parse(url)
     dbt_summary = orchestrate.run_dbt_dag()
     _done(t, _states(dbt_summary))
     if not _succeeded(dbt_summary):

@@ -56,8 +56,12 @@ def feed_specs() -> list[dict[str, Any]]:
     specs = []
     for path in sorted(contracts_dir().glob("*.yaml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        specs.append({key: doc.get(key) for key in
-                      ("feed", "partner", "partner_code", "title", "description", "landing_prefix", "cadence")})
+        spec = {key: doc.get(key) for key in
+                ("feed", "partner", "partner_code", "title", "description", "cadence")}
+        # A prefix may hold a {partner} folder (one per gemeente/bank): documentation only here;
+        # which files belong to the feed is decided by the contract in the tasks.
+        spec["landing_prefixes"] = [doc["landing_prefix"], *doc.get("also_landing_prefixes", [])]
+        specs.append(spec)
     return specs
 
 
@@ -133,9 +137,13 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
         # Airflow derives postgresql+asyncpg otherwise, which is not installed; psycopg 3 does async.
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC":
             os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC", conn),
-        # Local UI only: no login. Production (docker-compose.yml) configures real users.
+        # Local UI only: no login, so it listens on loopback only. Production (docker-compose.yml)
+        # configures real users.
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS":
             os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True"),
+        "AIRFLOW__API__HOST": os.environ.get("AIRFLOW__API__HOST", "127.0.0.1"),
+        # 32 LocalExecutor workers by default; a laptop (or a 2-core VM) wants a handful.
+        "AIRFLOW__CORE__PARALLELISM": os.environ.get("AIRFLOW__CORE__PARALLELISM", "4"),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         # Cosmos reports usage to a third party by default; this platform sends nothing out.
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
@@ -144,7 +152,9 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, **airflow_env(settings), "PYTHONUNBUFFERED": "1"}
+    # The virtualenv's bin first: `airflow standalone` starts its components as `airflow ...`.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {**os.environ, **airflow_env(settings), "PATH": path, "PYTHONUNBUFFERED": "1"}
 
 
 def _airflow_exe() -> str:
@@ -165,7 +175,7 @@ def _current_revision(conn_url: str) -> str | None:
 def ensure_airflow_db(settings: Settings | None = None) -> bool:
     """Run `airflow db migrate` unless this Airflow version already migrated this database.
 
-    `airflow db migrate` costs ~10 s even with nothing to do, so a stamp in AIRFLOW_HOME records
+    `airflow db migrate` costs seconds even with nothing to do, so a stamp in AIRFLOW_HOME records
     the Airflow version and the alembic revision it left behind; the database is checked against
     it with one query. Returns True when a migration ran."""
     from importlib.metadata import version
@@ -218,7 +228,7 @@ def run_feed_dags(feeds: list[str] | None = None, *, wait_for_files: bool = Fals
     """Run the ingest DAG of each feed (default: every contract) once, now, without a scheduler.
 
     With wait_for_files=False a feed without waiting files is skipped at once instead of the sensor
-    waiting for hours. Returns {dag_id: {"state", "run_id", "tasks": {task_id: state},
+    waiting for hours. Tasks run without retries: this run reports now. Returns {dag_id: {"state", "run_id", "tasks": {task_id: state},
     "deliveries": [per-file summaries], "log"}}."""
     settings = settings or load_settings()
     known = [s["feed"] for s in feed_specs()]
@@ -263,14 +273,16 @@ def _dag_test(dag_ids: list[str], conf: dict[str, Any]) -> dict[str, Any]:
     from sqlalchemy import select
 
     bag = DagBag(dag_folder=str(DAGS_FOLDER))
-    if bag.import_errors:
-        raise RuntimeError(f"DAG import errors: {bag.import_errors}")
     summary: dict[str, Any] = {}
     for dag_id in dag_ids:
         dag = bag.dags.get(dag_id)
         if dag is None:
-            raise KeyError(f"no DAG {dag_id} in {DAGS_FOLDER}")
+            raise KeyError(f"no DAG {dag_id} in {DAGS_FOLDER}; import errors: {bag.import_errors or 'none'}")
         params = {k: v for k, v in conf.items() if k in dag.params}
+        # One run, reported now: a failure should show at once, not after the retry delay that
+        # suits the scheduler (dag.test() would sit out every retry_delay).
+        for task in dag.tasks:
+            task.retries = 0
         dr = dag.test(run_conf=params or None)
         with create_session() as session:
             tis = session.scalars(select(TaskInstance).where(

@@ -1,0 +1,137 @@
+"""The dbt project as an Airflow DAG (astronomer-cosmos), run whenever any feed's raw data changed.
+
+Scheduled on the raw Assets the ingest DAGs emit (any of them -> run), so a loaded delivery
+triggers a rebuild and a refused one does not. Cosmos renders one task per dbt node (a model is
+run and tested in one `dbt build` task), from the manifest that `infopositie.dbt.dbt_parse(url)`
+writes to dbt_project/target/manifest.json: reading a manifest costs milliseconds, where
+`dbt ls` at every parse would cost seconds and need a database. dbt runs in-process through
+dbtRunner (the dbt in this same virtualenv).
+
+No manifest yet (fresh clone, nothing parsed): the DAG keeps its id and schedule but holds a single
+task that writes the manifest and builds the whole project in one `dbt build`. Nothing is lost,
+and the next parse of this file renders the per-model DAG. Parsing itself never runs dbt.
+
+The connection comes from dbt_project/profiles.yml, which reads INFOPOSITIE_DBT_* variables; when
+the worker's environment lacks them (the embedded default), each task fills them in from the
+warehouse URL just before it runs, never at parse time.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from airflow.sdk import Asset, AssetAny, dag, task
+
+from infopositie.orchestrate import DBT_DAG_ID, OWNER, REPORTING_ASSET_URI, feed_specs, raw_asset_uri
+from infopositie.settings import PROJECT_ROOT
+
+# Same place as infopositie.dbt.DBT_PROJECT_DIR (not imported: it pulls in psycopg at parse time).
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# A deployment may ship a manifest built in CI somewhere else; by default dbt_parse() writes it here.
+MANIFEST = Path(os.environ.get("INFOPOSITIE_DBT_MANIFEST", DBT_PROJECT_DIR / "target" / "manifest.json"))
+PROFILES_YML = DBT_PROJECT_DIR / "profiles.yml"
+
+FEED_ASSETS = [Asset(raw_asset_uri(s["feed"])) for s in feed_specs()]
+SCHEDULE = AssetAny(*FEED_ASSETS)  # any one feed's new data triggers a build (AssetAll would wait for all)
+REPORTING = Asset(REPORTING_ASSET_URI)
+DAG_ARGS: dict[str, Any] = dict(
+    dag_id=DBT_DAG_ID,
+    schedule=SCHEDULE,
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,  # two builds of the same warehouse at once would only fight over locks
+    default_args={"owner": OWNER},
+    tags=["dbt", "transform"],
+)
+
+
+def _set_dbt_env(context: Any = None) -> None:
+    """Give dbt its INFOPOSITIE_DBT_* variables from the warehouse URL unless the environment has
+    them. Runs in the task process just before dbt (operator pre_execute), never at parse time."""
+    if os.environ.get("INFOPOSITIE_DBT_HOST"):
+        return
+    from infopositie.dbt import dbt_env
+    from warehouse.connection import warehouse_url
+
+    for key, value in dbt_env(warehouse_url()).items():
+        os.environ.setdefault(key, value)
+
+
+def _profile() -> tuple[str, str]:
+    """Profile and target name, from dbt_project.yml and profiles.yml (no dbt import)."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    profile = project["profile"]
+    profiles = yaml.safe_load(PROFILES_YML.read_text(encoding="utf-8"))
+    return profile, profiles[profile].get("target", "default")
+
+
+def _cosmos_dag():
+    from cosmos import DbtDag, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+    profile_name, target_name = _profile()
+    with DbtDag(
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT_DIR,
+            manifest_path=MANIFEST,
+            # No packages.yml: nothing to fetch, and no task should reach the internet per run.
+            install_dbt_deps=False,
+        ),
+        profile_config=ProfileConfig(profile_name=profile_name, target_name=target_name,
+                                     profiles_yml_filepath=PROFILES_YML),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            # A test on two models (relationships) runs as its own task after both; inside the first
+            # model's `dbt build` it would query a table that does not exist yet.
+            should_detach_multiple_parents_tests=True,
+            # Per-table assets would add dozens of URIs nobody schedules on; one reporting asset suffices.
+            emit_datasets=False,
+            enable_owner_inheritance=False,
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            dbt_executable_path=Path(sys.executable).parent / "dbt",
+        ),
+        operator_args={"install_deps": False, "pre_execute": _set_dbt_env, "retries": 1,
+                       "retry_delay": timedelta(minutes=2)},
+        doc_md=__doc__,
+        **DAG_ARGS,
+    ) as dbt_dag:
+        leaves = list(dbt_dag.leaves)
+
+        @task(task_id="reporting_ready", outlets=[REPORTING])
+        def reporting_ready() -> None:
+            """Marks the reporting layer as refreshed, for DAGs that publish documents or dashboards."""
+
+        done = reporting_ready()
+        for leaf in leaves:
+            leaf >> done
+    return dbt_dag
+
+
+def _fallback_dag():
+    @dag(doc_md=__doc__ + f"\n\n**Manifest missing** at `{MANIFEST}`: running the single fallback task.",
+         **DAG_ARGS)
+    def dbt_build_fallback() -> None:
+        @task(task_id="dbt_parse_and_build", outlets=[REPORTING], retries=1, retry_delay=timedelta(minutes=2))
+        def dbt_parse_and_build() -> None:
+            from infopositie.dbt import dbt_build, dbt_parse
+            from warehouse.connection import warehouse_url
+
+            url = warehouse_url()
+            print(f"dbt manifest written: {dbt_parse(url)}; the next parse of this DAG renders one task per model")
+            if dbt_build(url) != 0:
+                raise RuntimeError("dbt build failed; see the log above")
+
+        dbt_parse_and_build()
+
+    return dbt_build_fallback()
+
+
+dbt_build = _cosmos_dag() if MANIFEST.is_file() else _fallback_dag()
