@@ -58,6 +58,9 @@ def run_demo() -> int:
         t = _step("Airflow: ingest DAG per feed (dag.test)")
         summaries.append(orchestrate.run_feed_dags(feeds))
         _done(t, _states(summaries[-1]))
+        if not _succeeded(summaries[-1]):
+            typer.secho("an ingest DAG failed; see the task logs above", fg="red")
+            return 1
 
     t = _step("Airflow: dbt DAG through Cosmos (dag.test)")
     dbt_summary = orchestrate.run_dbt_dag()
@@ -78,19 +81,17 @@ def run_demo() -> int:
     return 0
 
 
-def _states(summary: dict) -> str:
-    counts = Counter(str(s) for s in _task_states(summary))
-    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no tasks"
-
-
 def _task_states(summary: dict) -> list[str]:
-    states: list[str] = []
-    for value in summary.values():
-        if isinstance(value, dict):
-            states += _task_states(value)
-        elif isinstance(value, str):
-            states.append(value)
-    return states
+    """Task states of every DAG run in an orchestrate summary ({dag_id: {"tasks": {...}}})."""
+    return [str(state) for run in summary.values() if isinstance(run, dict)
+            for state in (run.get("tasks") or {}).values()]
+
+
+def _states(summary: dict) -> str:
+    counts = Counter(_task_states(summary))
+    runs = Counter(str(run.get("state")) for run in summary.values() if isinstance(run, dict))
+    return (f"{len(summary)} DAG runs ({', '.join(f'{n} {s}' for s, n in sorted(runs.items()))}); tasks: "
+            + (", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"))
 
 
 def _succeeded(summary: dict) -> bool:
