@@ -172,7 +172,9 @@ def demo() -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    from infopositie.settings import ensure_runtime_dir
+
+    ensure_runtime_dir()
     app()
 
 

