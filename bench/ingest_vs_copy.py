@@ -33,7 +33,9 @@ def _bare_copy(url: str, path: Path) -> float:
 
 
 def main() -> int:
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    from infopositie.settings import ensure_runtime_dir
+
+    ensure_runtime_dir()
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
     from ingest.pseudonymise import load_key
