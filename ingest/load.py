@@ -32,8 +32,8 @@ def partition_name(contract: Contract, delivery_id: int) -> tuple[str, str]:
     return schema, f"{table}_d{delivery_id}"
 
 
-def _to_csv(frame: pd.DataFrame) -> bytes:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+def _to_csv(frame: pd.DataFrame | pa.Table) -> bytes:
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
     buffer = io.BytesIO()
     pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return buffer.getvalue()
@@ -70,7 +70,7 @@ class CopyWriter:
             while self._pending.get() is not None:
                 pass
 
-    def put(self, frame: pd.DataFrame) -> None:
+    def put(self, frame: pd.DataFrame | pa.Table) -> None:
         self._pending.put(_to_csv(frame))
 
     def finish(self, error: BaseException | None = None) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import psycopg
 from psycopg import sql
 
@@ -31,6 +32,8 @@ from ingest.readers import RawTable, read_delivery
 from ingest.validate import build_checks, run_checks
 
 log = logging.getLogger(__name__)
+ARROW_TYPES = {"date": pa.date32(), "decimal": pa.float64(), "number": pa.float64(), "integer": pa.int64(),
+               "ja_nee": pa.bool_()}
 MAX_REASONS = 25
 
 
@@ -148,31 +151,44 @@ class FeedLoader:
 
     def _stored_chunks(self, contract: Contract, raw: RawTable, data: Normalized, keep: np.ndarray,
                        delivery_id: int, pending: dict[str, PendingPseudonyms], pseudonyms: dict[str, np.ndarray],
-                       chunk_rows: int = 200_000) -> Iterator[pd.DataFrame]:
+                       chunk_rows: int = 200_000) -> Iterator[pa.Table]:
         """The rows as they are stored, in chunks, so that encoding the next chunk overlaps with
-        the database taking the previous one. Fills `pseudonyms` when the hashing is done."""
-        columns: dict[str, np.ndarray] = {}
+        the database taking the previous one. Each column is its distinct typed values plus one
+        index per row; a chunk is an Arrow `take`, so no Python object is made per row."""
+        dictionaries: dict[str, tuple[pa.Array, np.ndarray]] = {}
         for c in contract.stored_columns:
-            if c.personal == "age_band":
-                columns[c.stored_name] = _age_bands(pd.Series(data.row_values(c.name), dtype=object))
-            elif c.personal == "pseudonymise":
+            if c.personal == "pseudonymise":
                 continue  # taken per chunk, as the worker delivers them
+            d = data.columns[c.name]
+            values = d.typed.tolist()
+            codes = d.codes.astype(np.int32)
+            if c.personal == "age_band":
+                # An empty age is the band "onbekend", not a missing value.
+                values = _age_bands(pd.Series(values + [None], dtype=object)).tolist()
+                codes = np.where(codes < 0, len(values) - 1, codes).astype(np.int32)
+                arrow_type = pa.string()
+            elif c.type == "gemeente_list":
+                values = ["{" + ",".join(v) + "}" if v is not None else None for v in values]
+                arrow_type = pa.string()
             else:
-                kind = {"date": "date", "decimal": "float", "number": "float", "gemeente_list": "list"}.get(c.type, "object")
-                columns[c.stored_name] = data.row_values(c.name, kind)
+                arrow_type = ARROW_TYPES.get(c.type, pa.string())
+            dictionaries[c.stored_name] = (pa.array(values, type=arrow_type), codes)
         for start in range(0, len(keep), chunk_rows):
             rows = keep[start:start + chunk_rows]
-            out: dict[str, Any] = {"delivery_id": np.full(len(rows), delivery_id, dtype=np.int64),
-                                   "line_number": raw.line_numbers[rows]}
+            arrays = [pa.array(np.full(len(rows), delivery_id, dtype=np.int64)), pa.array(raw.line_numbers[rows])]
+            names = ["delivery_id", "line_number"]
             for c in contract.stored_columns:
                 if c.personal == "pseudonymise":
                     # Rows are contiguous here (all parsed rows, in order), so a chunk is a slice.
-                    out[c.stored_name] = pending[c.name].slice(int(rows[0]), int(rows[-1]) + 1)
-                elif c.type == "integer" and c.personal is None:
-                    out[c.stored_name] = pd.array(columns[c.stored_name][rows], dtype="Int64")
+                    column = pa.array(pending[c.name].slice(int(rows[0]), int(rows[-1]) + 1), type=pa.string())
                 else:
-                    out[c.stored_name] = columns[c.stored_name][rows]
-            yield pd.DataFrame(out)
+                    dictionary, codes = dictionaries[c.stored_name]
+                    index = codes[rows]
+                    column = dictionary.take(pa.array(index, mask=index < 0)) if len(dictionary) else \
+                        pa.nulls(len(rows), type=dictionary.type)
+                arrays.append(column)
+                names.append(c.stored_name)
+            yield pa.Table.from_arrays(arrays, names=names)
 
     def _rejected_records(self, contract: Contract, raw: RawTable, positions: list[int],
                           pseudonyms: dict[str, np.ndarray]) -> list[dict]:
