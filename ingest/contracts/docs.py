@@ -60,7 +60,9 @@ def render_partner_page(contract: Contract) -> str:
         "",
         "## Wat en waar",
         f"- Leverancier: {contract.partner}",
-        f"- Map in de leveromgeving: `{contract.landing_prefix}` (u kunt alleen in uw eigen map schrijven)",
+        "- Map in de leveromgeving: " + " of ".join(
+            f"`{p.replace('{partner}', '<GMxxxx>' if contract.partner_code == 'gemeente' else '<uw partnercode>')}`"
+            for p in contract.prefixes) + " (u kunt alleen in uw eigen map schrijven)",
         f"- Frequentie: {CADENCE_NL[contract.cadence]}",
         f"- Bestandsnaam: `{contract.file_name_human}`",
         f"- Formaat: {contract.format.upper()}" + (
