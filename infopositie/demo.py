@@ -28,7 +28,7 @@ def _done(started: float, text: str = "") -> None:
     typer.echo(f"   {text}{' ' if text else ''}({time.perf_counter() - started:.1f} s)")
 
 
-def run_demo() -> int:
+def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarter: str = REPORT_QUARTER) -> int:
     from infopositie import orchestrate
     from ingest.contracts import all_contracts
     from ingest.landing import open_landing_zone
@@ -48,12 +48,13 @@ def run_demo() -> int:
              f"{len(applied)} new migrations")
 
     zone = open_landing_zone()
+    _done(t, f"landing zone: {zone.describe()}")
     feeds = [c.feed for c in all_contracts()]
     summaries = []
     for batch, label in ((0, "the monthly deliveries, with realistic defects"),
                          (1, "late deliveries: a corrected month and a refused file")):
         t = _step(f"Partner deliveries: {label}")
-        keys = generate(zone, start=DEMO_START, end=DEMO_END, defects=True, feeds=feeds, batch=batch)
+        keys = generate(zone, start=start, end=end, defects=True, feeds=feeds, batch=batch)
         _done(t, f"{len(keys)} files in {zone.describe()}")
         t = _step("Airflow: ingest DAG per feed (dag.test)")
         summaries.append(orchestrate.run_feed_dags(feeds))
@@ -69,8 +70,8 @@ def run_demo() -> int:
         typer.secho("dbt DAG failed; see the task logs above", fg="red")
         return 1
 
-    t = _step(f"Documents: local information picture per gemeente, {REPORT_QUARTER}")
-    reports = _render_reports(url, settings.reports_dir)
+    t = _step(f"Documents: local information picture per gemeente, {quarter}")
+    reports = _render_reports(url, settings.reports_dir, quarter)
     _done(t, f"{len(reports)} documents")
 
     t = _step("Dashboards")
@@ -98,14 +99,14 @@ def _succeeded(summary: dict) -> bool:
     return not any(s in ("failed", "upstream_failed") for s in _task_states(summary))
 
 
-def _render_reports(url: str, out_dir) -> list:
+def _render_reports(url: str, out_dir, quarter: str) -> list:
     from dashboards.report import render_report
     from tqdm import tqdm
 
     with psycopg.connect(url) as conn:
         codes = [c for (c,) in conn.execute(
             "select gemeentecode from reference.gemeenten where geldig_tot is null order by gemeentecode")]
-    return [render_report(url, gemeente=code, kwartaal=REPORT_QUARTER, out_dir=out_dir)
+    return [render_report(url, gemeente=code, kwartaal=quarter, out_dir=out_dir)
             for code in tqdm(codes, desc="documenten", unit="gemeente")]
 
 
