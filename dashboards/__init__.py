@@ -1,0 +1,1 @@
+"""Metabase dashboards as code (specs + apply) and the per-gemeente HTML document."""

@@ -1,0 +1,1 @@
+"""Provisioning Metabase over its REST API from dashboards/specs (see apply.py)."""

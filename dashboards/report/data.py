@@ -1,0 +1,145 @@
+"""What the per-gemeente document shows, read from `reporting.lokaal_beeld_kwartaal` only, as the
+role reporter_regio (the same rights as the stuurgroep's dashboards: nothing outside reporting)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import psycopg
+from psycopg.rows import dict_row
+
+from warehouse.connection import connect
+
+ROLE = "reporter_regio"
+SOURCE = "reporting.lokaal_beeld_kwartaal"
+KWARTAAL_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+TREND_KWARTALEN = 8
+LEEFTIJD_ORDER = ["0-17", "18-24", "25-44", "45-64", "65+", "onbekend"]
+UITSPLITSINGEN = [
+    ("categorie", "Soort online criminaliteit"),
+    ("modus", "Modus"),
+    ("registratiesoort", "Aangifte of melding"),
+    ("leeftijdsklasse", "Leeftijd slachtoffer"),
+    ("slachtoffer_type", "Soort slachtoffer"),
+]
+
+
+class ReportInputError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cel:
+    """One published cell: `weergave` is what may be shown ('<5', 'x' or the number)."""
+
+    niveau: str
+    gebied_code: str
+    gebied_naam: str
+    periode: str
+    waarde: str
+    aantal: int | None
+    weergave: str
+    per_10000: Decimal | None
+    vorig_jaar: int | None
+    verandering_pct: Decimal | None
+    inwoners: int | None
+
+
+@dataclass(frozen=True)
+class Gebied:
+    niveau: str
+    code: str
+    naam: str
+
+
+@dataclass
+class ReportData:
+    gemeente: Gebied
+    basisteam: Gebied | None
+    district: Gebied | None
+    regio: Gebied | None
+    kwartaal: str
+    kerncijfers: list[Cel]            # totaal for gemeente, basisteam, district, regio
+    trend: dict[str, list[Cel]]       # niveau -> totaal cells per quarter, oldest first
+    uitsplitsingen: list[tuple[str, str, list[Cel], dict[str, Cel]]]  # key, label, gemeente cells, regio by waarde
+
+
+_COLUMNS = """niveau, gebied_code, gebied_naam, periode, waarde, aantal, aantal_weergave, per_10000_inwoners,
+              aantal_vorig_jaar, verandering_pct, inwoners"""
+
+
+def _cel(row: dict) -> Cel:
+    return Cel(row["niveau"], row["gebied_code"], row["gebied_naam"], row["periode"], row["waarde"],
+               row["aantal"], row["aantal_weergave"], row["per_10000_inwoners"], row["aantal_vorig_jaar"],
+               row["verandering_pct"], row["inwoners"])
+
+
+def _gemeente(conn: psycopg.Connection, gemeente: str) -> tuple[Gebied, str | None, str | None]:
+    row = conn.execute(
+        f"""select gebied_code, gebied_naam, basisteam_code, district from {SOURCE}
+            where niveau = 'gemeente' and (upper(gebied_code) = upper(%(g)s) or lower(gebied_naam) = lower(%(g)s))
+            order by periode desc limit 1""", {"g": gemeente.strip()}).fetchone()
+    if row is None:
+        raise ReportInputError(f"Onbekende gemeente {gemeente!r}: niet gevonden in {SOURCE}")
+    return Gebied("gemeente", row["gebied_code"], row["gebied_naam"]), row["basisteam_code"], row["district"]
+
+
+def _gebied(conn: psycopg.Connection, niveau: str, code: str | None) -> Gebied | None:
+    if niveau != "regio" and code is None:
+        return None
+    row = conn.execute(
+        f"""select gebied_code, gebied_naam from {SOURCE}
+            where niveau = %(n)s and (%(c)s::text is null or gebied_code = %(c)s) limit 1""",
+        {"n": niveau, "c": code}).fetchone()
+    return Gebied(niveau, row["gebied_code"], row["gebied_naam"]) if row else None
+
+
+def load(url: str, *, gemeente: str, kwartaal: str) -> ReportData:
+    if not KWARTAAL_RE.match(kwartaal):
+        raise ReportInputError(f"Kwartaal {kwartaal!r} moet de vorm JJJJ-Qn hebben, bijvoorbeeld 2026-Q1")
+    with connect(url, role=ROLE) as conn:
+        conn.row_factory = dict_row  # type: ignore[assignment]
+        conn.execute("set transaction read only")
+        gm, basisteam_code, district_code = _gemeente(conn, gemeente)
+        if conn.execute(f"select 1 from {SOURCE} where periode = %s limit 1", (kwartaal,)).fetchone() is None:
+            known = [r["periode"] for r in conn.execute(f"select distinct periode from {SOURCE} order by 1").fetchall()]
+            raise ReportInputError(f"Geen cijfers voor {kwartaal}; beschikbaar: {', '.join(known) or 'geen'}")
+        gebieden = [gm, _gebied(conn, "basisteam", basisteam_code), _gebied(conn, "district", district_code),
+                    _gebied(conn, "regio", None)]
+        present = [g for g in gebieden if g is not None]
+
+        def cells(where: str, params: dict) -> list[Cel]:
+            rows = conn.execute(f"select {_COLUMNS} from {SOURCE} where {where}", params).fetchall()
+            return [_cel(r) for r in rows]
+
+        order = {"gemeente": 0, "basisteam": 1, "district": 2, "regio": 3}
+        kern = []
+        for g in present:
+            kern += cells("niveau = %(n)s and gebied_code = %(c)s and uitsplitsing = 'totaal' and periode = %(p)s",
+                          {"n": g.niveau, "c": g.code, "p": kwartaal})
+        kern.sort(key=lambda c: order[c.niveau])
+
+        trend: dict[str, list[Cel]] = {}
+        for g in present:
+            if g.niveau == "basisteam":
+                continue
+            series = cells("niveau = %(n)s and gebied_code = %(c)s and uitsplitsing = 'totaal' and periode <= %(p)s",
+                           {"n": g.niveau, "c": g.code, "p": kwartaal})
+            trend[g.niveau] = sorted(series, key=lambda c: c.periode)[-TREND_KWARTALEN:]
+
+        regio = gebieden[3]
+        splits = []
+        for key, label in UITSPLITSINGEN:
+            own = cells("niveau = 'gemeente' and gebied_code = %(c)s and uitsplitsing = %(u)s and periode = %(p)s",
+                        {"c": gm.code, "u": key, "p": kwartaal})
+            ref = {c.waarde: c for c in cells(
+                "niveau = 'regio' and uitsplitsing = %(u)s and periode = %(p)s", {"u": key, "p": kwartaal})} if regio else {}
+            if key == "leeftijdsklasse":
+                own.sort(key=lambda c: LEEFTIJD_ORDER.index(c.waarde) if c.waarde in LEEFTIJD_ORDER else 99)
+            else:
+                # Largest first; hidden cells last, since their size is not shown.
+                own.sort(key=lambda c: (c.aantal is None, -(c.aantal or 0), c.waarde))
+            splits.append((key, label, own, ref))
+    return ReportData(gemeente=gm, basisteam=gebieden[1], district=gebieden[2], regio=regio, kwartaal=kwartaal,
+                      kerncijfers=kern, trend=trend, uitsplitsingen=splits)

@@ -1,0 +1,217 @@
+"""The dashboard specs (dashboards/specs/*.yaml): what each audience sees, declared once.
+
+`audiences.yaml` declares the audiences: each is one Metabase group and one Metabase database
+connection that logs in as its own Postgres role, so row-level security in the warehouse decides
+what the audience can see (open-source Metabase has no row-level sandboxing). Every other YAML file
+declares one dashboard: its collection, its filters, its cards as native SQL over one reporting
+relation, and which audiences get it. Everything Metabase shows is named here, in Dutch; the apply
+code derives every name from these files.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dashboards.metabase import native
+
+SPECS_DIR = Path(__file__).parent / "specs"
+AUDIENCES_FILE = "audiences.yaml"
+GRID_COLUMNS = 24
+
+KEY = r"^[a-z][a-z0-9_]*$"
+Display = Literal["line", "bar", "row", "area", "combo", "pie", "scalar", "table", "progress"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Audience(_Strict):
+    key: str = Field(pattern=KEY)
+    label: str
+    group: str
+    role: str = Field(pattern=r"^reporter_[a-z0-9_]+$")
+    connection: str
+    password_env: str | None = None
+    # What the group may do with its own connection beyond viewing saved cards.
+    create_queries: Literal["no", "query-builder", "query-builder-and-native"] = "no"
+    members: list[str] = []
+    description: str = ""
+
+
+class Layout(_Strict):
+    row: int = Field(ge=0)
+    col: int = Field(ge=0)
+    size_x: int = Field(ge=1, le=GRID_COLUMNS)
+    size_y: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _fits(self) -> "Layout":
+        if self.col + self.size_x > GRID_COLUMNS:
+            raise ValueError(f"col {self.col} + size_x {self.size_x} exceeds the {GRID_COLUMNS}-column grid")
+        return self
+
+    def cells(self) -> set[tuple[int, int]]:
+        return {(r, c) for r in range(self.row, self.row + self.size_y)
+                for c in range(self.col, self.col + self.size_x)}
+
+
+class Parameter(_Strict):
+    slug: str = Field(pattern=KEY)
+    name: str
+    kind: Literal["field_filter", "text"]
+    # field_filter: the column of the dashboard's source relation the filter is bound to.
+    field: str | None = None
+    widget: Literal["string/="] = "string/="
+    default: str | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _field(self) -> "Parameter":
+        if (self.kind == "field_filter") != (self.field is not None):
+            raise ValueError(f"parameter {self.slug}: a field filter needs `field`, a text variable must not have one")
+        return self
+
+
+class Card(_Strict):
+    key: str = Field(pattern=KEY)
+    name: str
+    description: str
+    display: Display
+    sql: str
+    layout: Layout
+    visualization_settings: dict[str, Any] = {}
+
+
+class Text(_Strict):
+    key: str = Field(pattern=KEY)
+    text: str
+    layout: Layout
+
+
+class Collection(_Strict):
+    name: str
+    description: str = ""
+
+
+class Dashboard(_Strict):
+    key: str = Field(pattern=KEY)
+    name: str
+    description: str
+    source: str = Field(pattern=r"^reporting\.[a-z_][a-z0-9_]*$")
+    collection: Collection
+    audiences: list[str] = Field(min_length=1)
+    parameters: list[Parameter] = []
+    # Put in front of every card's SQL (shared CTEs), so the cards resolve the filters one way.
+    prelude: str = ""
+    cards: list[Card] = Field(min_length=1)
+    texts: list[Text] = []
+
+    def card_sql(self, card: Card) -> str:
+        prelude = self.prelude.strip()
+        return f"{prelude}\n{card.sql.strip()}" if prelude else card.sql.strip()
+
+    @property
+    def source_schema(self) -> str:
+        return self.source.split(".", 1)[0]
+
+    @property
+    def source_table(self) -> str:
+        return self.source.split(".", 1)[1]
+
+    def parameter(self, slug: str) -> Parameter:
+        for p in self.parameters:
+            if p.slug == slug:
+                return p
+        raise KeyError(slug)
+
+    @field_validator("audiences")
+    @classmethod
+    def _unique_audiences(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("an audience is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Dashboard":
+        keys = [c.key for c in self.cards] + [t.key for t in self.texts]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"dashboard {self.key}: card and text keys must be unique")
+        slugs = [p.slug for p in self.parameters]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError(f"dashboard {self.key}: parameter slugs must be unique")
+        taken: dict[tuple[int, int], str] = {}
+        for item in [*self.cards, *self.texts]:
+            for cell in item.layout.cells():
+                if cell in taken:
+                    raise ValueError(f"dashboard {self.key}: {item.key} overlaps {taken[cell]}")
+                taken[cell] = item.key
+        for card in self.cards:
+            _check_card_sql(self, card)
+        return self
+
+
+# Tables a card reads: the name after FROM/JOIN unless it is a CTE or a subquery.
+_RELATION_RE = re.compile(r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_.\"]*)", re.I)
+_CTE_RE = re.compile(r"(?:\bwith|,)\s*([A-Za-z_][A-Za-z0-9_]*)\s+as\s*\(", re.I)
+# A suppressed count is null; turning it into 0 would publish a false figure.
+_NULL_TO_ZERO_RE = re.compile(r"coalesce\s*\([^()]*,\s*'?0(?:\.0*)?'?\s*\)", re.I)
+_SQL_COMMENT_RE = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+
+
+def _check_card_sql(dashboard: Dashboard, card: Card) -> None:
+    where = f"dashboard {dashboard.key}, card {card.key}"
+    sql = _SQL_COMMENT_RE.sub(" ", dashboard.card_sql(card))
+    try:
+        native.check_syntax(sql)
+    except native.NativeQueryError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+    ctes = {m.lower() for m in _CTE_RE.findall(sql)}
+    for relation in _RELATION_RE.findall(sql):
+        name = relation.replace('"', "").lower()
+        if name not in ctes and name != dashboard.source:
+            raise ValueError(f"{where}: reads {relation}; cards may only read {dashboard.source}")
+    if _NULL_TO_ZERO_RE.search(sql):
+        raise ValueError(f"{where}: never turn a suppressed (null) count into 0")
+    declared = {p.slug: p for p in dashboard.parameters}
+    for name in native.tags_in(sql):
+        if name not in declared:
+            raise ValueError(f"{where}: {{{{{name}}}}} is not a declared parameter")
+        if declared[name].kind == "field_filter" and re.search(
+                r"(=|<|>|\blike|\bin)\s*\{\{\s*" + name + r"\s*\}\}", sql, re.I):
+            # A field filter renders to a whole condition, never to a value.
+            raise ValueError(f"{where}: field filter {{{{{name}}}}} must stand alone as a condition")
+
+
+def load_audiences(specs_dir: Path = SPECS_DIR) -> dict[str, Audience]:
+    data = yaml.safe_load((specs_dir / AUDIENCES_FILE).read_text(encoding="utf-8")) or {}
+    audiences = [Audience.model_validate(a) for a in data.get("audiences", [])]
+    by_key = {a.key: a for a in audiences}
+    if len(by_key) != len(audiences):
+        raise ValueError("audience keys must be unique")
+    for attr in ("group", "role", "connection"):
+        values = [getattr(a, attr) for a in audiences]
+        if len(set(values)) != len(values):
+            raise ValueError(f"every audience needs its own {attr}")
+    return by_key
+
+
+def load_dashboards(specs_dir: Path = SPECS_DIR) -> list[Dashboard]:
+    audiences = load_audiences(specs_dir)
+    dashboards = []
+    for path in sorted(specs_dir.glob("*.yaml")):
+        if path.name == AUDIENCES_FILE:
+            continue
+        dashboard = Dashboard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        unknown = [a for a in dashboard.audiences if a not in audiences]
+        if unknown:
+            raise ValueError(f"{path.name}: unknown audience(s) {unknown}")
+        dashboards.append(dashboard)
+    keys = [d.key for d in dashboards]
+    if len(set(keys)) != len(keys):
+        raise ValueError("dashboard keys must be unique")
+    return dashboards

@@ -1,0 +1,142 @@
+"""The per-gemeente document, rendered from the real warehouse as reporter_regio."""
+from __future__ import annotations
+
+import base64
+import html
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from dashboards.report import render_report
+from dashboards.report.data import ReportInputError
+
+EXTERNAL = [
+    re.compile(r"""\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I),
+    re.compile(r"""url\(\s*["']?\s*(?:https?:)?//""", re.I),
+    re.compile(r"@import", re.I),
+    re.compile(r"<(?:script|link|iframe|object|embed)\b", re.I),
+]
+COUNT_CELL = re.compile(r'<td class="[^"]*\baantal\b[^"]*">([^<]*)</td>')
+CHART = re.compile(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"')
+
+
+def _pick(reporting_url: str) -> tuple[str, str, str, int]:
+    """From the data itself: the latest quarter and the gemeente with the most hidden cells in it
+    (so the document must show '<5' or 'x'), with its name and hidden-cell count."""
+    with psycopg.connect(reporting_url) as conn:
+        kwartaal = conn.execute("select max(periode) from reporting.lokaal_beeld_kwartaal").fetchone()[0]
+        code, naam, hidden = conn.execute(
+            """select gebied_code, gebied_naam, count(*) filter (where aantal is null) as verborgen
+               from reporting.lokaal_beeld_kwartaal where niveau = 'gemeente' and periode = %s
+               group by 1, 2 order by 3 desc, 1 limit 1""", (kwartaal,)).fetchone()
+    return code, naam, kwartaal, hidden
+
+
+@pytest.fixture(scope="module")
+def document(reporting_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str, int]:
+    code, naam, kwartaal, hidden = _pick(reporting_url)
+    path = render_report(reporting_url, gemeente=code, kwartaal=kwartaal, out_dir=tmp_path_factory.mktemp("rapport"))
+    return path, code, naam, kwartaal, hidden
+
+
+def test_the_document_is_named_and_titled_for_the_gemeente_and_quarter(document) -> None:  # type: ignore[no-untyped-def]
+    path, code, naam, kwartaal, _ = document
+    assert path.name == f"lokaal_beeld_{code}_{kwartaal}.html"
+    text = path.read_text(encoding="utf-8")
+    title = f"Lokaal informatiebeeld online criminaliteit — {naam}, {kwartaal}"
+    assert f"<title>{html.escape(title)}</title>" in text
+    assert f"<h1>{html.escape(title)}</h1>" in text
+    assert '<html lang="nl">' in text
+    for section in ("Kerncijfers", "Over deze cijfers", "&lt;5", "Midden-Nederland"):
+        assert section in text
+
+
+def test_the_document_is_self_contained(document) -> None:  # type: ignore[no-untyped-def]
+    text = document[0].read_text(encoding="utf-8")
+    for pattern in EXTERNAL:
+        assert not pattern.search(text), pattern.pattern
+
+
+def test_the_document_has_charts_that_are_real_svg(document) -> None:  # type: ignore[no-untyped-def]
+    path, _, naam, _, _ = document
+    charts = CHART.findall(path.read_text(encoding="utf-8"))
+    assert len(charts) == 2
+    for payload, alt in charts:
+        svg = base64.b64decode(payload).decode("utf-8")
+        assert "<svg" in svg and "<path" in svg
+        assert not re.search(r"""(?:href|src)\s*=\s*["']https?:""", svg)
+    assert naam in html.unescape(charts[0][1])
+
+
+def test_no_count_of_one_to_four_is_ever_shown(document, reporting_url: str) -> None:  # type: ignore[no-untyped-def]
+    path, code, _, kwartaal, hidden = document
+    text = path.read_text(encoding="utf-8")
+    cells = [html.unescape(c).strip() for c in COUNT_CELL.findall(text)]
+    assert cells
+    for cell in cells:
+        assert cell in ("<5", "x", "–") or (cell.replace(".", "").isdigit() and int(cell.replace(".", "")) not in (1, 2, 3, 4)), cell
+    for _, alt in CHART.findall(text):
+        for shown in re.findall(r"\d{4}-Q\d: ([^;]+)", html.unescape(alt)):
+            assert shown in ("<5", "x") or int(shown) not in (1, 2, 3, 4), alt
+    # Every hidden cell of the gemeente in this quarter is in the document as hidden.
+    hidden_in_document = len(re.findall(r'class="[^"]*\baantal verborgen"', text))
+    assert hidden > 0 and hidden_in_document == hidden
+
+
+def test_the_document_compares_with_basisteam_district_and_region(document, reporting_url: str) -> None:  # type: ignore[no-untyped-def]
+    path, code, naam, kwartaal, _ = document
+    with psycopg.connect(reporting_url) as conn:
+        basisteam, district = conn.execute(
+            "select basisteam_code, district from reporting.lokaal_beeld_kwartaal where gebied_code = %s limit 1",
+            (code,)).fetchone()
+        rows = conn.execute(
+            """select gebied_naam, aantal_weergave from reporting.lokaal_beeld_kwartaal
+               where uitsplitsing = 'totaal' and periode = %s
+                 and ((niveau = 'gemeente' and gebied_code = %s) or (niveau = 'basisteam' and gebied_code = %s)
+                      or (niveau = 'district' and gebied_code = %s) or niveau = 'regio')""",
+            (kwartaal, code, basisteam, district)).fetchall()
+    text = html.unescape(path.read_text(encoding="utf-8"))
+    kern = text.split("Kerncijfers", 1)[1].split("</table>", 1)[0]
+    assert len(rows) == 4
+    for gebied, weergave in rows:
+        shown = f"{int(weergave):,}".replace(",", ".") if weergave.isdigit() else weergave
+        assert re.search(rf"<td>{re.escape(gebied)}</td>\s*<td>[^<]+</td>\s*<td[^>]*>{re.escape(shown)}</td>", kern), gebied
+
+
+def test_the_gemeente_can_be_given_by_name_and_bad_input_is_refused(reporting_url: str, tmp_path: Path) -> None:
+    code, naam, kwartaal, _ = _pick(reporting_url)
+    by_name = render_report(reporting_url, gemeente=naam.upper(), kwartaal=kwartaal, out_dir=tmp_path)
+    assert by_name.name == f"lokaal_beeld_{code}_{kwartaal}.html"
+    with pytest.raises(ReportInputError, match="Onbekende gemeente"):
+        render_report(reporting_url, gemeente="GM9999", kwartaal=kwartaal, out_dir=tmp_path)
+    with pytest.raises(ReportInputError, match="JJJJ-Qn"):
+        render_report(reporting_url, gemeente=code, kwartaal="2026-05", out_dir=tmp_path)
+    with pytest.raises(ReportInputError, match="Geen cijfers"):
+        render_report(reporting_url, gemeente=code, kwartaal="1999-Q1", out_dir=tmp_path)
+
+
+def test_the_cli_command_writes_the_document(reporting_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from infopositie.cli import app
+
+    code, naam, kwartaal, _ = _pick(reporting_url)
+    monkeypatch.setenv("WAREHOUSE_URL", reporting_url)
+    result = CliRunner().invoke(app, ["report", "--gemeente", code, "--kwartaal", kwartaal, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    written = Path(result.stdout.strip().splitlines()[-1])
+    assert written.exists() and naam in written.read_text(encoding="utf-8")
+
+
+BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no chromium installed: visual check skipped")
+def test_the_document_renders_in_a_headless_browser(document, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shot = tmp_path / "rapport.png"
+    subprocess.run([BROWSER, "--headless", "--disable-gpu", "--no-sandbox", f"--screenshot={shot}",
+                    "--window-size=1200,2400", document[0].as_uri()], check=True, capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 20_000
