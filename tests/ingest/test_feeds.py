@@ -154,3 +154,59 @@ def test_om_totals_row_is_not_loaded(files, fresh_warehouse_url, pseudonym_key, 
     zone.put(key, data)
     (result,) = run(zone, fresh_warehouse_url)
     assert result.rows_loaded == int(last[1])  # the export's own total matches what was loaded
+
+
+def _edit_xlsx(data: bytes, sheet: str, column: str, value) -> bytes:
+    """Change one cell (the first data row) of a workbook, as a partner's export might."""
+    workbook = load_workbook(io.BytesIO(data))
+    ws = workbook[sheet]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index(column) + 1).value = value  # cell(value=None) would not clear
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _edit_csv(data: bytes, column: str, value: str, delimiter: str = ",") -> bytes:
+    lines = data.decode("utf-8-sig").splitlines()
+    header = lines[0].split(delimiter)
+    first = lines[1].split(delimiter)
+    first[header.index(column)] = value
+    return "\n".join([lines[0], delimiter.join(first), *lines[2:]]).encode("utf-8")
+
+
+RULES_NOT_IN_THE_DEFECT_LIBRARY = {
+    "riec startdatum required": ("riec_casussen", lambda d: _edit_xlsx(d, "Casussen", "startdatum", None),
+                                 "startdatum: verplicht veld is leeg"),
+    "riec online_component ja/nee": ("riec_casussen", lambda d: _edit_xlsx(d, "Casussen", "online_component", "soms"),
+                                     "online_component: 'soms' is geen ja of nee"),
+    "riec fenomeen": ("riec_casussen", lambda d: _edit_xlsx(d, "Casussen", "fenomeen", "skimming"),
+                      "fenomeen: 'skimming' is geen toegestane waarde"),
+    "riec interventies >= 0": ("riec_casussen", lambda d: _edit_xlsx(d, "Casussen", "interventies", -2),
+                               "interventies: '-2' moet minimaal 0 liggen"),
+    "vm bron": ("veiligheidsmonitor", lambda d: _edit_csv(d, "bron", "Enquete"),
+                "bron: 'enquete' is geen toegestane waarde"),
+    "vm jaar": ("veiligheidsmonitor", lambda d: _edit_csv(d, "jaar", "twintig"), "jaar: 'twintig' is geen geheel getal"),
+    "bevolking inwoners required": ("bevolking", lambda d: _edit_csv(d, "inwoners", ""), "inwoners: verplicht veld is leeg"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RULES_NOT_IN_THE_DEFECT_LIBRARY))
+def test_remaining_rules_reject_the_row(case, files, fresh_warehouse_url, pseudonym_key, tmp_path: Path):
+    feed, edit, reason = RULES_NOT_IN_THE_DEFECT_LIBRARY[case]
+    key, data = sample(feed, files)
+    zone = LocalLandingZone(tmp_path / "store")
+    zone.put(key, edit(data))
+    (result,) = run(zone, fresh_warehouse_url)
+    assert (result.status, result.rows_rejected) == ("loaded", 1), result.as_dict()
+    assert reason in result.reasons[0] and "regel 2" in result.reasons[0], result.reasons
+
+
+def test_activity_deelnemers_must_not_be_negative(files, fresh_warehouse_url, pseudonym_key, tmp_path: Path):
+    key, data = sample("activiteiten", files)
+    lines = data.decode("utf-8-sig").splitlines()
+    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    zone = LocalLandingZone(tmp_path / "store")
+    zone.put(key, _edit_csv(data, "deelnemers", "-3", delimiter))
+    (result,) = run(zone, fresh_warehouse_url)
+    assert result.rows_rejected == 1 and "deelnemers: '-3' moet minimaal 0 liggen" in result.reasons[0]
