@@ -10,9 +10,15 @@ import psycopg.sql
 from infopositie.settings import load_settings
 
 
+_checked: set[str] = set()
+
+
 def warehouse_url() -> str:
     settings = load_settings()
     if settings.warehouse_url:
+        if settings.warehouse_url not in _checked:
+            _create_if_missing(settings.warehouse_url)
+            _checked.add(settings.warehouse_url)
         return settings.warehouse_url
     from warehouse.embedded import EmbeddedWarehouse
 
@@ -27,3 +33,19 @@ def connect(url: str | None = None, *, role: str | None = None, autocommit: bool
         if role:
             conn.execute(psycopg.sql.SQL("set role {}").format(psycopg.sql.Identifier(role)))
         yield conn
+
+
+def _create_if_missing(url: str) -> None:
+    """A WAREHOUSE_URL may name a database that does not exist yet on a fresh server: create it
+    (through the server's maintenance database) rather than fail the first command."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.OperationalError as err:
+        if "does not exist" not in str(err):
+            raise
+        params = conninfo_to_dict(url)
+        name = params["dbname"]
+        with psycopg.connect(make_conninfo(**{**params, "dbname": "postgres"}), autocommit=True) as conn:
+            conn.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(name)))
