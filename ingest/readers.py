@@ -106,9 +106,14 @@ def read_csv(contract: Contract, data: bytes, on_identifiers: Identifiers | None
     expected = " of ".join(f"'{d}'" for d in delimiters)
     end = text.find("\n")
     first_line = (text if end < 0 else text[:end]).rstrip("\r")
-    delimiter = _sniff_delimiter(first_line, delimiters, expected)
-    header = next(csv.reader([first_line], delimiter=delimiter))
-    mapped, notes = _map_header(header, contract)
+    try:
+        delimiter = _sniff_delimiter(first_line, delimiters, expected)
+        header = next(csv.reader([first_line], delimiter=delimiter))
+        mapped, notes = _map_header(header, contract)
+    except FileRefused as refused:
+        # Say how many rows were refused with the file (its non-empty lines below the header).
+        refused.rows_received = max(sum(1 for line in text.splitlines() if line.strip()) - 1, 0)
+        raise
     if encoding == "cp1252":
         notes.append("Het bestand is gelezen als Windows-1252.")
     body = text.encode("utf-8") if encoding == "cp1252" else data.removeprefix(b"\xef\xbb\xbf")

@@ -204,6 +204,9 @@ def test_unreadable_file_is_quarantined_whole_with_a_dutch_report(zone, url, tmp
     assert "GEWEIGERD" in report and reason in report and "docs/feeds/politie_registraties.md" in report
     assert current_rows(url) == []
     assert not zone.waiting()
+    if case in ("missing required column", "wrong delimiter", "duplicate column"):
+        rows = 2 if case == "duplicate column" else 3
+        assert (result.rows_received, result.rows_rejected) == (rows, rows)  # the refused rows are counted
 
 
 def test_wrong_file_name_is_quarantined(zone, url):
