@@ -164,6 +164,7 @@ def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int
                                              ignore_empty_lines=False,
                                              invalid_row_handler=lambda row: invalid.append(row.text) or "skip"),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 include_columns=[names[i] for i in sorted(set(wanted) | set(early or {}))],
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except pa.ArrowInvalid:
@@ -171,11 +172,12 @@ def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int
     newlines = body.count(b"\n") - (1 if body.endswith(b"\n") else 0)
     if invalid or b"\r\n" not in body and b"\r" in body or newlines != table.num_rows:
         return None
+    names = [n if n in table.column_names else None for n in names]
     for i, callback in (early or {}).items():
-        trimmed = pc.utf8_trim_whitespace(table.column(names[i]))
+        trimmed = pc.utf8_trim_whitespace(table.column(names[i]))  # noqa: the column is included
         callback(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed).to_pylist())
     # Columns never to be stored (free text) are not even materialised.
-    columns = [_clean(table.column(n), null_tokens) if i in wanted else None for i, n in enumerate(names)]
+    columns = [_clean(table.column(n), null_tokens) if i in wanted and n else None for i, n in enumerate(names)]
     lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
     return columns, lines, {}, table.num_rows
 

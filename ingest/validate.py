@@ -161,6 +161,18 @@ def _suite(group: list[Check], label: str):
     return gx.ExpectationSuite(name=label, expectations=[c.expectation for c in group])
 
 
+class _LazyValues:
+    """`.iloc[position]` of the distinct values, computed on demand."""
+
+    def __init__(self, typed: pd.Series, present: np.ndarray, empty: int) -> None:
+        self.iloc = self
+        self._typed, self._present, self._empty = typed, present, empty
+
+    def __getitem__(self, position: int):
+        index = int(self._present[position])
+        return None if index == self._empty else self._typed.iloc[index]
+
+
 def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, pd.Series, np.ndarray, np.ndarray]:
     """The distinct values of a column that occur in the file (plus 'empty' as one more value),
     with only the columns the expectations need: GE fingerprints every frame it is given, and
@@ -169,11 +181,16 @@ def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, pd.Series, np.nd
     codes = np.where(d.codes < 0, n, d.codes)
     occurrences = np.bincount(codes, minlength=n + 1)
     present = np.flatnonzero(occurrences)
-    typed = np.empty(n + 1, dtype=object)
-    typed[:n] = d.typed.to_numpy(dtype=object)
-    typed[n] = None
-    values = pd.Series(typed[present], dtype=object)
     frame = pd.DataFrame(index=pd.RangeIndex(len(present)))
+    if "value" not in needed:
+        # Values are only needed to word a message: look them up then, not for every distinct one.
+        lookup = _LazyValues(d.typed, present, n)
+        values = lookup  # type: ignore[assignment]
+    else:
+        typed = np.empty(n + 1, dtype=object)
+        typed[:n] = d.typed.to_numpy(dtype=object)
+        typed[n] = None
+        values = pd.Series(typed[present], dtype=object)
     if "raw" in needed:  # only emptiness matters: NaN marks the empty value
         frame["raw"] = np.where(present == n, np.nan, 0.0)
     if "value" in needed:

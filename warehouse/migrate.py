@@ -34,4 +34,6 @@ def migrate(url: str) -> list[str]:
             conn.execute("insert into audit.schema_migrations (version) values (%s)", (path.name,))
             applied.append(path.name)
         load_reference(conn)
+        # One reporter role per basisteam in the reference data just loaded (V006).
+        conn.execute("select audit.sync_audience_roles()")
     return applied

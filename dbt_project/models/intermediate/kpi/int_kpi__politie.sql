@@ -1,0 +1,16 @@
+-- Goal 2: the share of formal aangiftes among the police registrations of online crime per year
+-- (in percent, one decimal), over registrations whose registratiesoort is known.
+with registraties as (
+    select registratiejaar, registratiesoort from {{ ref('stg_politie__registraties') }}
+)
+
+select
+    'aandeel_aangiften_politie' as indicator,
+    registratiejaar as jaar,
+    round(
+        100.0 * count(*) filter (where registratiesoort = 'aangifte')
+        / nullif(count(*) filter (where registratiesoort is not null), 0),
+        1
+    ) as realisatie
+from registraties
+group by registratiejaar
