@@ -138,13 +138,14 @@ def report(
     gemeente: str = typer.Option(..., help="Gemeentecode, e.g. GM0344."),
     kwartaal: str = typer.Option(..., help="Kwartaal, e.g. 2026-Q1."),
     out: Optional[Path] = typer.Option(None, help="Output folder."),
+    publish: bool = typer.Option(False, help="Record it as handed to the driehoek (publication log, goal 1)."),
 ) -> None:
     """Render the local information picture of one gemeente for one quarter (HTML)."""
     from dashboards.report import render_report
     from infopositie.settings import load_settings
 
     path = render_report(_url(), gemeente=gemeente, kwartaal=kwartaal,
-                         out_dir=out or load_settings().reports_dir)
+                         out_dir=out or load_settings().reports_dir, publish=publish)
     typer.echo(str(path))
 
 

@@ -72,7 +72,13 @@ def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarter: str = REPORT
 
     t = _step(f"Documents: local information picture per gemeente, {quarter}")
     reports = _render_reports(url, settings.reports_dir, quarter)
-    _done(t, f"{len(reports)} documents")
+    # The KPI monitor counts published pictures (goal 1): refresh it with this run's publications.
+    from infopositie.dbt import dbt_build
+
+    if dbt_build(url, select="int_kpi__informatiebeelden+") != 0:
+        typer.secho("refreshing the KPI monitor failed", fg="red")
+        return 1
+    _done(t, f"{len(reports)} documents, published to their driehoek; KPI monitor refreshed")
 
     t = _step("Dashboards")
     dashboards = _dashboards(url)
@@ -106,7 +112,11 @@ def _render_reports(url: str, out_dir, quarter: str) -> list:
     with psycopg.connect(url) as conn:
         codes = [c for (c,) in conn.execute(
             "select gemeentecode from reference.gemeenten where geldig_tot is null order by gemeentecode")]
-    return [render_report(url, gemeente=code, kwartaal=quarter, out_dir=out_dir)
+    # The demo hands every document to its driehoek: the publication log feeds KPI goal 1.
+    with psycopg.connect(url) as conn:
+        done = {g for (g,) in conn.execute("select gemeentecode from audit.publications where periode = %s",
+                                           (quarter,))}
+    return [render_report(url, gemeente=code, kwartaal=quarter, out_dir=out_dir, publish=code not in done)
             for code in tqdm(codes, desc="documenten", unit="gemeente")]
 
 

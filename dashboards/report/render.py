@@ -63,7 +63,8 @@ def _observaties(data: ReportData) -> list[str]:
     return notes
 
 
-def render_report(url: str, *, gemeente: str, kwartaal: str, out_dir: Path) -> Path:
+def render_report(url: str, *, gemeente: str, kwartaal: str, out_dir: Path, publish: bool = False) -> Path:
+    """Render the document; with `publish`, also record that it was handed to the driehoek."""
     data = load(url, gemeente=gemeente, kwartaal=kwartaal)
     gemeente_trend = data.trend.get("gemeente", [])
     figures = []
@@ -88,5 +89,10 @@ def render_report(url: str, *, gemeente: str, kwartaal: str, out_dir: Path) -> P
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"lokaal_beeld_{data.gemeente.code}_{data.kwartaal}.html"
     path.write_text(html, encoding="utf-8")
+    if publish and data.basisteam is not None:
+        from dashboards.report.publish import record_publication
+
+        record_publication(url, document=path, gemeentecode=data.gemeente.code,
+                           basisteam_code=data.basisteam.code, kwartaal=data.kwartaal)
     return path
 
