@@ -284,8 +284,10 @@ class FeedLoader:
             audit.event(conn, delivery_id, "validated", {"rows_received": received, "rows_rejected": n_rejected,
                                                          "encoding": raw.encoding})
             positions = sorted(row_reasons)
-            if not pseudonyms:
+            if positions and not pseudonyms:  # only rejected rows need them here
                 pseudonyms.update({name: np.asarray(p.result(), dtype=object) for name, p in pending.items()})
+            for p in pending.values():
+                p.wait()
             rejected_rows = list(zip([int(raw.line_numbers[p]) for p in positions],
                                      [row_reasons[p] for p in positions],
                                      self._rejected_records(contract, raw, positions, pseudonyms)))

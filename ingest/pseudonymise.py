@@ -129,6 +129,15 @@ class PendingPseudonyms:
                 out[i] = None
         return out
 
+    def wait(self) -> None:
+        """Reap the worker (and surface its failure) without building the full list."""
+        if self._proc is None:
+            return
+        for t in self._threads:
+            t.join()
+        if self._proc.wait() != 0:
+            raise RuntimeError("pseudonymisation worker failed")
+
     def result(self) -> list[str | None]:
         if self._local is not None:
             return self._local
