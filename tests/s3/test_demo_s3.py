@@ -21,7 +21,7 @@ def test_full_demo_with_the_landing_zone_in_the_bucket(store, fresh_warehouse_ur
     monkeypatch.setenv("INFOPOSITIE_HOME", str(tmp_path / "home"))
     from infopositie.demo import run_demo
 
-    assert run_demo(start="2025-07", end="2025-12", quarter="2025-Q4") == 0
+    assert run_demo(start="2025-07", end="2025-12", quarters=("2025-Q4",)) == 0
 
     with psycopg.connect(fresh_warehouse_url) as conn:
         loaded = {feed for (feed,) in conn.execute(
