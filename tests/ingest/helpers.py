@@ -88,3 +88,22 @@ def all_text_in_warehouse(url: str) -> str:
 
 def archive_files(root: Path, area: str) -> list[Path]:
     return sorted(p for p in (root / area).rglob("*") if p.is_file())
+
+
+# One delivery per feed to start rule tests from (keys exist in every generated period 2024-01..2026-10).
+FEED_SAMPLES = {
+    "politie_registraties": "politie/registraties/registraties_online_202511.csv",
+    "om_instroom": "om/instroom/om_instroom_2025Q1.xlsx",
+    "riec_casussen": "riec/casussen/riec_casussen_20251231.xlsx",
+    "fraudemeldingen": "partners/fraudehelpdesk/fraudemeldingen/fraudemeldingen_202511.json",
+    "veiligheidsmonitor": "cbs/veiligheidsmonitor/veiligheidsmonitor_2023.csv",
+    "bevolking": "cbs/bevolking/bevolking_2025.csv",
+}
+
+
+def feed_sample(feed: str, files: dict[str, bytes], activities_folder: str = "gemeenten/") -> tuple[str, bytes]:
+    """The sample delivery of a feed; for activities the largest CSV under the given folder."""
+    if feed == "activiteiten":
+        csvs = [(k, v) for k, v in sorted(files.items()) if k.startswith(activities_folder) and k.endswith(".csv")]
+        return max(csvs, key=lambda kv: len(kv[1]))
+    return FEED_SAMPLES[feed], files[FEED_SAMPLES[feed]]

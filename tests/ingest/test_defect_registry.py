@@ -10,17 +10,7 @@ import pytest
 
 from ingest.landing import LocalLandingZone
 from ingest.synthetic import DEFECTS, build_deliveries
-from tests.ingest.helpers import run
-
-SAMPLES = {
-    "politie_registraties": "politie/registraties/registraties_online_202511.csv",
-    "om_instroom": "om/instroom/om_instroom_2025Q1.xlsx",
-    "riec_casussen": "riec/casussen/riec_casussen_20251231.xlsx",
-    "fraudemeldingen": "partners/fraudehelpdesk/fraudemeldingen/fraudemeldingen_202511.json",
-    "veiligheidsmonitor": "cbs/veiligheidsmonitor/veiligheidsmonitor_2023.csv",
-    "bevolking": "cbs/bevolking/bevolking_2025.csv",
-}
-
+from tests.ingest.helpers import feed_sample, run
 
 @pytest.fixture(scope="module")
 def clean_files() -> dict[str, bytes]:
@@ -29,10 +19,7 @@ def clean_files() -> dict[str, bytes]:
 
 
 def _sample(feed: str, clean_files: dict[str, bytes]) -> tuple[str, bytes]:
-    if feed == "activiteiten":
-        csvs = [(k, v) for k, v in sorted(clean_files.items()) if k.startswith("gemeenten/") and k.endswith(".csv")]
-        return max(csvs, key=lambda kv: len(kv[1]))
-    return SAMPLES[feed], clean_files[SAMPLES[feed]]
+    return feed_sample(feed, clean_files)
 
 
 @pytest.mark.parametrize("name", sorted(DEFECTS))

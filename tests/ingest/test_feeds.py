@@ -13,17 +13,9 @@ from openpyxl import load_workbook
 from ingest.contracts import load_contract
 from ingest.landing import LocalLandingZone
 from ingest.synthetic import DEFECTS, build_deliveries
-from tests.ingest.helpers import run
+from tests.ingest.helpers import FEED_SAMPLES, feed_sample, run
 
-SAMPLES = {
-    "politie_registraties": "politie/registraties/registraties_online_202511.csv",
-    "om_instroom": "om/instroom/om_instroom_2025Q1.xlsx",
-    "riec_casussen": "riec/casussen/riec_casussen_20251231.xlsx",
-    "fraudemeldingen": "partners/fraudehelpdesk/fraudemeldingen/fraudemeldingen_202511.json",
-    "veiligheidsmonitor": "cbs/veiligheidsmonitor/veiligheidsmonitor_2023.csv",
-    "bevolking": "cbs/bevolking/bevolking_2025.csv",
-    "activiteiten": "gemeenten/GM0353/activiteiten/",
-}
+SAMPLES = {**FEED_SAMPLES, "activiteiten": "gemeenten/GM0353/activiteiten/"}
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +25,7 @@ def files() -> dict[str, bytes]:
 
 
 def sample(feed: str, files: dict[str, bytes]) -> tuple[str, bytes]:
-    key = SAMPLES[feed]
-    if key.endswith("/"):
-        key = next(k for k in sorted(files) if k.startswith(key) and k.endswith(".csv"))
-    return key, files[key]
+    return feed_sample(feed, files, activities_folder="gemeenten/GM0353/activiteiten/")
 
 
 def independent_row_count(key: str, data: bytes) -> int:
