@@ -1,0 +1,239 @@
+-- Do the local interventions fit the local problem? Per gebied and year: the victim profile
+-- (share of registrations with victims of 65+, under 25, ondernemers) next to the reach of the
+-- activities for the matching doelgroep (senioren, jongeren, ondernemers), and a signal in words.
+--
+-- Disclosure control goes through macros/disclosure like lokaal_beeld_kwartaal, with one addition:
+-- a year here is exactly the sum of its quarters in lokaal_beeld_kwartaal. Were a year shown while
+-- exactly one of those quarters is hidden there, subtracting the shown ones would reveal it. So
+-- the cells judged are the year cells (true counts) together with the quarter cells as
+-- lokaal_beeld_kwartaal published them, in a second hierarchy quarter -> year:
+--   - a quarter hidden there enters as a count of 1: hidden (primair), as it is;
+--   - a quarter shown there enters as 0: it is public already, so hiding it here protects
+--     nothing, and suppress_cells never picks a 0 to hide;
+--   - a year whose quarters are all there and shown is their sum, public already: it enters as 0
+--     too (it cannot be 1..4 then), so it is never picked to protect another cell;
+--   - every other year enters with its true count.
+-- A year with exactly one hidden quarter then has no shown non-zero quarter left to hide, so
+-- suppress_cells hides the year itself; the gebied hierarchy (gemeente -> basisteam -> district
+-- -> regio) is protected across the years as in lokaal_beeld_kwartaal. The published counts,
+-- labels and shares come from the true counts through disclosed_count/label/rate, so no hidden
+-- count reaches a share or the signal.
+--
+-- Activities and reach are not disclosure-controlled: they describe what gemeenten and the
+-- regional programme did (which they publish themselves), not victims.
+{#- The signal. A group is a large part of the victims from this share of the registrations on;
+    the reach among its doelgroep is low when its share of all people reached is below this
+    factor times the group's share of the victims. Judged on the published (rounded) shares only,
+    so that every reader can check a signal against the numbers next to it. -#}
+{%- set drempel_veel_slachtoffer_pct = 10 -%}
+{%- set factor_weinig_bereik = 0.5 -%}
+{%- set paren = [
+    {'doelgroep': 'senioren', 'groep': '65+', 'kolom': '65plus',
+     'tekst': 'weinig bereik bij senioren terwijl 65+ veel slachtoffer is'},
+    {'doelgroep': 'jongeren', 'groep': 'onder 25', 'kolom': 'onder_25',
+     'tekst': 'weinig bereik bij jongeren terwijl onder-25-jarigen veel slachtoffer zijn'},
+    {'doelgroep': 'ondernemers', 'groep': 'ondernemer', 'kolom': 'ondernemer',
+     'tekst': 'weinig bereik bij ondernemers terwijl ondernemers veel slachtoffer zijn'},
+] %}
+
+with profiel as (
+    select * from {{ ref('int_fit__slachtofferprofiel') }}
+),
+
+bereik as (
+    select * from {{ ref('int_fit__bereik') }}
+),
+
+-- The quarter cells behind each year cell, as lokaal_beeld_kwartaal published them. 'onder 25'
+-- is the sum of two cells there (0-17 and 18-24): hidden when either is.
+kwartalen_gepubliceerd as (
+    select
+        lb.niveau || ':' || lb.gebied_code as gebied_key,
+        lb.jaar,
+        lb.kwartaal,
+        g.groep,
+        bool_or(lb.onderdrukt) as verborgen
+    from {{ ref('lokaal_beeld_kwartaal') }} as lb
+    cross join lateral (values (
+        case
+            when lb.uitsplitsing = 'totaal' then 'totaal'
+            when lb.uitsplitsing = 'leeftijdsklasse' and lb.waarde = '65+' then '65+'
+            when lb.uitsplitsing = 'leeftijdsklasse' and lb.waarde in ('0-17', '18-24') then 'onder 25'
+            when lb.uitsplitsing = 'slachtoffer_type' and lb.waarde = 'ondernemer' then 'ondernemer'
+        end
+    )) as g (groep)
+    where g.groep is not null
+    group by 1, 2, 3, 4
+),
+
+verborgen_per_jaar as (
+    select
+        gebied_key,
+        jaar,
+        groep,
+        count(*) as kwartalen,
+        count(*) filter (where verborgen) as verborgen_kwartalen
+    from kwartalen_gepubliceerd
+    group by 1, 2, 3
+),
+
+cellen as (
+    select
+        p.gebied_key,
+        p.gebied_ouder_key,
+        'jaar' as tijd_key,
+        null::text as tijd_ouder_key,
+        p.jaar,
+        p.groep,
+        p.aantal as aantal_waar,
+        -- Fail closed: public only when every quarter of the year is there and shown; a count of
+        -- 1..4 is hidden whatever lokaal_beeld_kwartaal shows.
+        case
+            when p.aantal between 1 and {{ var('disclosure_min_count') - 1 }} then p.aantal
+            when v.kwartalen = p.kwartalen and v.verborgen_kwartalen = 0 then 0
+            else p.aantal
+        end as aantal
+    from profiel as p
+    left join verborgen_per_jaar as v
+        on v.gebied_key = p.gebied_key and v.jaar = p.jaar and v.groep = p.groep
+
+    union all
+
+    select
+        q.gebied_key,
+        p.gebied_ouder_key,
+        'Q' || q.kwartaal,
+        'jaar',
+        q.jaar,
+        q.groep,
+        null,
+        case when q.verborgen then 1 else 0 end
+    from kwartalen_gepubliceerd as q
+    join profiel as p on p.gebied_key = q.gebied_key and p.jaar = q.jaar and p.groep = q.groep
+),
+
+{{ suppress_cells(
+    'cellen',
+    hierarchies=[
+        {'key': 'gebied_key', 'parent': 'gebied_ouder_key'},
+        {'key': 'tijd_key', 'parent': 'tijd_ouder_key'},
+    ],
+    fixed=['jaar', 'groep'],
+    name='beoordeeld'
+) }},
+
+jaarcellen as (
+    select
+        gebied_key,
+        jaar,
+        groep,
+        {{ disclosed_count('aantal_waar', 'onderdrukking') }} as aantal,
+        {{ disclosed_label('aantal_waar', 'onderdrukking') }} as weergave
+    from beoordeeld
+    where tijd_key = 'jaar'
+),
+
+breed as (
+    select
+        p.niveau,
+        p.gebied_code,
+        p.gebied_naam,
+        p.gemeentecode,
+        p.basisteam_code,
+        p.district,
+        p.jaar,
+        p.kwartalen,
+        p.periode,
+        t.aantal as aantal_registraties,
+        t.weergave as aantal_registraties_weergave,
+        {%- for paar in paren %}
+        c_{{ paar.kolom }}.aantal as aantal_{{ paar.kolom }},
+        c_{{ paar.kolom }}.weergave as aantal_{{ paar.kolom }}_weergave,
+        {{ disclosed_rate('c_' ~ paar.kolom ~ '.aantal', 't.aantal', per=100, decimalen=1) }}
+            as aandeel_{{ paar.kolom }}_pct,
+        {%- endfor %}
+        b.activiteiten,
+        b.bereik,
+        {%- for paar in paren %}
+        b.activiteiten_{{ paar.doelgroep }},
+        b.bereik_{{ paar.doelgroep }},
+        round(100.0 * b.bereik_{{ paar.doelgroep }} / nullif(b.bereik, 0), 1) as aandeel_bereik_{{ paar.doelgroep }}_pct{{ ',' if not loop.last }}
+        {%- endfor %}
+    from profiel as p
+    join jaarcellen as t on t.gebied_key = p.gebied_key and t.jaar = p.jaar and t.groep = 'totaal'
+    {%- for paar in paren %}
+    join jaarcellen as c_{{ paar.kolom }}
+        on c_{{ paar.kolom }}.gebied_key = p.gebied_key
+       and c_{{ paar.kolom }}.jaar = p.jaar
+       and c_{{ paar.kolom }}.groep = '{{ paar.groep }}'
+    {%- endfor %}
+    left join bereik as b on b.gebied_key = p.gebied_key and b.jaar = p.jaar
+    where p.groep = 'totaal'
+),
+
+-- Per pair: 'mismatch', 'in balans', or 'onbekend' when a published share is missing. A group
+-- below the threshold is in balance whatever the reach.
+oordeel as (
+    select
+        breed.*,
+        {%- for paar in paren %}
+        case
+            when aandeel_{{ paar.kolom }}_pct is null then 'onbekend'
+            when aandeel_{{ paar.kolom }}_pct < {{ drempel_veel_slachtoffer_pct }} then 'in balans'
+            when aandeel_bereik_{{ paar.doelgroep }}_pct is null then 'onbekend'
+            when aandeel_bereik_{{ paar.doelgroep }}_pct < {{ factor_weinig_bereik }} * aandeel_{{ paar.kolom }}_pct
+                then 'mismatch'
+            else 'in balans'
+        end as oordeel_{{ paar.doelgroep }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from breed
+)
+
+select
+    niveau::text as niveau,
+    gebied_code::text as gebied_code,
+    gebied_naam::text as gebied_naam,
+    gemeentecode::text as gemeentecode,
+    basisteam_code::text as basisteam_code,
+    district::text as district,
+    jaar::integer as jaar,
+    kwartalen::integer as kwartalen,
+    periode::text as periode,
+    aantal_registraties::integer as aantal_registraties,
+    aantal_registraties_weergave::text as aantal_registraties_weergave,
+    {%- for paar in paren %}
+    aantal_{{ paar.kolom }}::integer as aantal_{{ paar.kolom }},
+    aantal_{{ paar.kolom }}_weergave::text as aantal_{{ paar.kolom }}_weergave,
+    {%- endfor %}
+    {%- for paar in paren %}
+    aandeel_{{ paar.kolom }}_pct::numeric(5, 1) as aandeel_{{ paar.kolom }}_pct,
+    {%- endfor %}
+    activiteiten::integer as activiteiten,
+    {%- for paar in paren %}
+    activiteiten_{{ paar.doelgroep }}::integer as activiteiten_{{ paar.doelgroep }},
+    {%- endfor %}
+    bereik::integer as bereik,
+    {%- for paar in paren %}
+    bereik_{{ paar.doelgroep }}::integer as bereik_{{ paar.doelgroep }},
+    {%- endfor %}
+    {%- for paar in paren %}
+    aandeel_bereik_{{ paar.doelgroep }}_pct::numeric(5, 1) as aandeel_bereik_{{ paar.doelgroep }}_pct,
+    {%- endfor %}
+    (case
+        when activiteiten = 0 then 'geen activiteiten geleverd'
+        when 'mismatch' in ({% for paar in paren %}oordeel_{{ paar.doelgroep }}{{ ', ' if not loop.last }}{% endfor %}) then
+            concat_ws('; '
+                {%- for paar in paren %},
+                case when oordeel_{{ paar.doelgroep }} = 'mismatch' then '{{ paar.tekst }}' end
+                {%- endfor %})
+        when 'onbekend' not in ({% for paar in paren %}oordeel_{{ paar.doelgroep }}{{ ', ' if not loop.last }}{% endfor %}) then
+            'in balans'
+        when 'in balans' not in ({% for paar in paren %}oordeel_{{ paar.doelgroep }}{{ ', ' if not loop.last }}{% endfor %}) then
+            'niet te beoordelen'
+        else
+            'in balans (niet te beoordelen: ' || concat_ws(', '
+                {%- for paar in paren %},
+                case when oordeel_{{ paar.doelgroep }} = 'onbekend' then '{{ paar.doelgroep }}' end
+                {%- endfor %}) || ')'
+    end)::text as signaal
+from oordeel
