@@ -200,6 +200,19 @@ def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, pd.Series, np.nd
     return frame, values, present, codes
 
 
+def _distinct_pairs(d, other) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row -> index of its distinct (value, other value) pair, and the pairs' two sides
+    (None for an empty or unparseable value), and whether the first side was empty."""
+    width = len(other.typed) + 1
+    a = np.where(d.codes < 0, len(d.typed), d.codes).astype(np.int64)
+    b = np.where(other.codes < 0, len(other.typed), other.codes).astype(np.int64)
+    row_codes, pair_uniques = pd.factorize(a * width + b)
+    tv = np.append(d.typed.to_numpy(dtype=object), None)
+    to = np.append(other.typed.to_numpy(dtype=object), None)
+    return (row_codes, tv[pair_uniques // width], to[pair_uniques % width],
+            pair_uniques // width == len(d.typed))
+
+
 def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, list[str]]:
     """Returns row position -> Dutch reasons, for every row that fails any rule."""
     _, batch_definition = _gx()
@@ -231,30 +244,17 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
         elif kind.startswith("list:"):
             # A list column against another column: one pair per list element, so that the
             # expectation sees (gemeente, district) pairs; a failing pair fails its rows.
-            other = data.columns[kind.split(":", 1)[1]]
-            width = len(other.typed) + 1
-            a = np.where(d.codes < 0, len(d.typed), d.codes).astype(np.int64)
-            b = np.where(other.codes < 0, len(other.typed), other.codes).astype(np.int64)
-            row_codes, pair_uniques = pd.factorize(a * width + b)
-            tv = np.append(d.typed.to_numpy(dtype=object), None)
-            to = np.append(other.typed.to_numpy(dtype=object), None)
-            exploded = [(pos, g, to[pu % width]) for pos, pu in enumerate(pair_uniques)
-                        for g in (tv[pu // width] or ())]
+            row_codes, firsts, seconds, _ = _distinct_pairs(d, data.columns[kind.split(":", 1)[1]])
+            exploded = [(pos, g, o) for pos, (v, o) in enumerate(zip(firsts, seconds)) for g in (v or ())]
             frame = pd.DataFrame({"value": [e[1] for e in exploded], "other": [e[2] for e in exploded]}, dtype=object)
             values = frame["value"]
             distinct_ids = np.asarray([e[0] for e in exploded], dtype=np.int64)
         else:
-            other = data.columns[kind.split(":", 1)[1]]
-            width = len(other.typed) + 1
-            a = np.where(d.codes < 0, len(d.typed), d.codes).astype(np.int64)
-            b = np.where(other.codes < 0, len(other.typed), other.codes).astype(np.int64)
-            row_codes, pair_uniques = pd.factorize(a * width + b)
-            tv = np.append(d.typed.to_numpy(dtype=object), None)
-            to = np.append(other.typed.to_numpy(dtype=object), None)
-            values = pd.Series(tv[pair_uniques // width], dtype=object)
+            row_codes, firsts, seconds, first_empty = _distinct_pairs(d, data.columns[kind.split(":", 1)[1]])
+            values = pd.Series(firsts, dtype=object)
             frame = pd.DataFrame({"value": _as_frame_values(values),
-                                  "other": _as_frame_values(pd.Series(to[pair_uniques % width], dtype=object)),
-                                  "raw": np.where(pair_uniques // width == len(d.typed), np.nan, 0.0)})
+                                  "other": _as_frame_values(pd.Series(seconds, dtype=object)),
+                                  "raw": np.where(first_empty, np.nan, 0.0)})
             if any(getattr(g.expectation, "column_A", None) == "value_gemeente" for g in group):
                 frame["value_gemeente"] = ["GM" + v[2:6] if isinstance(v, str) and len(v) == 8 else None
                                            for v in values]
