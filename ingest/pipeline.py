@@ -145,8 +145,7 @@ class FeedLoader:
 
     # -- building the stored rows ----------------------------------------------------------
     def _start_pseudonyms(self, contract: Contract, raw: RawTable, skip: set[str]) -> dict[str, PendingPseudonyms]:
-        return {c.name: PendingPseudonyms(self.pseudonymiser, self.key,
-                                          raw.frame[c.name].to_numpy(dtype=object, na_value=None).tolist())
+        return {c.name: PendingPseudonyms(self.pseudonymiser, self.key, pa.array(raw.frame[c.name].astype("str"), type=pa.string()))
                 for c in contract.columns if c.personal == "pseudonymise" and c.name not in skip}
 
     def _stored_chunks(self, contract: Contract, raw: RawTable, data: Normalized, keep: np.ndarray,
@@ -180,7 +179,7 @@ class FeedLoader:
             for c in contract.stored_columns:
                 if c.personal == "pseudonymise":
                     # Rows are contiguous here (all parsed rows, in order), so a chunk is a slice.
-                    column = pa.array(pending[c.name].slice(int(rows[0]), int(rows[-1]) + 1), type=pa.string())
+                    column = pending[c.name].slice(int(rows[0]), int(rows[-1]) + 1)
                 else:
                     dictionary, codes = dictionaries[c.stored_name]
                     index = codes[rows]
@@ -242,7 +241,7 @@ class FeedLoader:
         folder = contract.partner_for_key(key)
         pending: dict[str, PendingPseudonyms] = {}
 
-        def hash_early(column: str, values: list) -> None:
+        def hash_early(column: str, values: pa.Array) -> None:
             pending[column] = PendingPseudonyms(self.pseudonymiser, self.key, values)
 
         raw, header = read_delivery(contract, data, file_name, hash_early)

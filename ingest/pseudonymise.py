@@ -7,12 +7,15 @@ the key file (INFOPOSITIE_PSEUDONYM_KEY_FILE; the demo creates a local one on fi
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from ingest.hmac_sha256 import KeyedHash
 
 
 class MissingKey(RuntimeError):
@@ -43,30 +46,28 @@ class Pseudonymiser:
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
             raise ValueError("pseudonymisation key must be at least 16 bytes")
-        # Keying HMAC once and copying the state per value halves the cost on large files.
-        self._base = hmac.new(key, digestmod=hashlib.sha256)
+        self._keyed = KeyedHash(key)
 
     def one(self, value: str) -> str:
-        h = self._base.copy()
-        h.update(value.encode("utf-8"))
-        return h.hexdigest()
+        return self._keyed.digest(value.encode("utf-8")).hex()
 
     def many(self, values: Iterable[str | None]) -> list[str | None]:
-        base = self._base
-        out: list[str | None] = []
-        append = out.append
-        for v in values:
-            if v is None:
-                append(None)
-            else:
-                h = base.copy()
-                h.update(v.encode("utf-8"))
-                append(h.hexdigest())
-        return out
+        digest = self._keyed.digest
+        return [None if v is None else digest(v.encode("utf-8")).hex() for v in values]
 
 
 PARALLEL_FROM = 50_000
-WORKER_BATCH = 50_000
+
+
+def _string_buffers(values: pa.Array) -> tuple[np.ndarray, memoryview, np.ndarray]:
+    """An Arrow string column as (offsets from 0, its bytes, validity): what the worker reads,
+    without a Python object per value."""
+    values = values.cast(pa.large_string())
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset:values.offset + len(values) + 1]
+    data = values.buffers()[2]
+    first, last = int(offsets[0]), int(offsets[-1])
+    valid = values.is_valid().to_numpy(zero_copy_only=False)
+    return offsets - first, memoryview(data)[first:last] if data is not None else memoryview(b""), valid
 
 
 class PendingPseudonyms:
@@ -78,28 +79,35 @@ class PendingPseudonyms:
     being hashed. Small deliveries are hashed in-process: starting a worker would cost more.
     """
 
-    def __init__(self, pseudonymiser: Pseudonymiser, key: bytes, values: list[str | None]) -> None:
+    def __init__(self, pseudonymiser: Pseudonymiser, key: bytes, values: pa.Array | pa.ChunkedArray | list) -> None:
         import threading
 
-        self._values = values
+        if isinstance(values, list):
+            values = pa.array(values, type=pa.string())
+        elif isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        self._n = len(values)
         self._local: list[str | None] | None = None
         self._proc = None
-        if len(values) < PARALLEL_FROM or any(v is not None and "\n" in v for v in values[:1000]):
-            self._local = pseudonymiser.many(values)
+        if self._n < PARALLEL_FROM:
+            self._local = pseudonymiser.many(values.to_pylist())
             return
         import subprocess
         import sys
 
+        offsets, data, self._valid = _string_buffers(values)
         self._proc = subprocess.Popen([sys.executable, "-m", "ingest.pseudonymise_worker"],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        payload = (key.hex() + "\n" + "\n".join(v if v is not None else "" for v in values)).encode("utf-8")
         self._buffer = bytearray()
         self._done = False
         self._progress = threading.Condition()
 
         def feed() -> None:
-            self._proc.stdin.write(payload)
-            self._proc.stdin.close()
+            stdin = self._proc.stdin
+            stdin.write(key.hex().encode("ascii") + b"\n" + self._n.to_bytes(8, "little"))
+            stdin.write(offsets.astype("<i8").tobytes())
+            stdin.write(data)
+            stdin.close()
 
         def drain() -> None:
             while chunk := self._proc.stdout.read1(1 << 20):
@@ -114,20 +122,21 @@ class PendingPseudonyms:
         for t in self._threads:
             t.start()
 
-    def slice(self, start: int, stop: int) -> list[str | None]:
-        """Pseudonyms of values[start:stop], waiting only until those are done."""
+    def slice(self, start: int, stop: int) -> pa.Array:
+        """Pseudonyms of values[start:stop] as an Arrow string array (null for an empty
+        value), waiting only until those are done."""
         if self._local is not None:
-            return self._local[start:stop]
+            return pa.array(self._local[start:stop], type=pa.string())
         with self._progress:
             self._progress.wait_for(lambda: len(self._buffer) >= 64 * stop or self._done)
             if len(self._buffer) < 64 * stop:
                 raise RuntimeError("pseudonymisation worker stopped early")
-            text = bytes(self._buffer[64 * start:64 * stop]).decode("ascii")
-        out: list[str | None] = [text[i:i + 64] for i in range(0, len(text), 64)]
-        for i, v in enumerate(self._values[start:stop]):
-            if v is None:
-                out[i] = None
-        return out
+            hexes = pa.py_buffer(bytes(self._buffer[64 * start:64 * stop]))
+        n = stop - start
+        offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * 64).tobytes())
+        valid = self._valid[start:stop]
+        mask = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+        return pa.StringArray.from_buffers(n, offsets, hexes, mask)
 
     def wait(self) -> None:
         """Reap the worker (and surface its failure) without building the full list."""
@@ -141,10 +150,7 @@ class PendingPseudonyms:
     def result(self) -> list[str | None]:
         if self._local is not None:
             return self._local
-        out = self.slice(0, len(self._values))
-        for t in self._threads:
-            t.join()
-        if self._proc.wait() != 0:
-            raise RuntimeError("pseudonymisation worker failed")
+        out = self.slice(0, self._n).to_pylist()
+        self.wait()
         self._local = out
         return out

@@ -1,26 +1,32 @@
-"""Worker process for PendingPseudonyms: key (hex) on the first line of stdin, then one value
-per line; writes the 64-character HMAC-SHA256 hex digests back-to-back on stdout.
-Standard library only, so it starts in milliseconds."""
-import hashlib
-import hmac
+"""Worker process for PendingPseudonyms. Standard library only, so it starts in milliseconds.
+
+stdin: the key (hex) and a newline, the number of values n (8 bytes, little-endian), n + 1 value
+offsets (8 bytes each, little-endian) and the values' UTF-8 bytes back to back, exactly as an
+Arrow string column holds them, so the caller sends its column's buffers without building a
+Python object per value. stdout: the 64-character HMAC-SHA256 hex digests back to back, flushed
+in batches, so that the caller can write the first rows while the rest is still being hashed.
+"""
 import sys
+from array import array
+
+from ingest.hmac_sha256 import KeyedHash
+
+BATCH = 50_000
 
 
 def main() -> None:
-    data = sys.stdin.buffer.read().decode("utf-8")
-    key_hex, _, rest = data.partition("\n")
-    base = hmac.new(bytes.fromhex(key_hex), digestmod=hashlib.sha256)
-    values = rest.split("\n")
+    stdin = sys.stdin.buffer
+    keyed = KeyedHash(bytes.fromhex(stdin.readline().decode("ascii").strip()))
+    n = int.from_bytes(stdin.read(8), "little")
+    offsets = array("q")
+    offsets.frombytes(stdin.read(8 * (n + 1)))
+    if sys.byteorder != "little":
+        offsets.byteswap()
+    data = memoryview(stdin.read())
     out = sys.stdout.buffer
-    # In batches, flushed: the caller starts writing the first rows while the rest is hashed.
-    for start in range(0, len(values), 50_000):
-        digests = []
-        append = digests.append
-        for value in values[start:start + 50_000]:
-            h = base.copy()
-            h.update(value.strip().encode("utf-8"))
-            append(h.hexdigest())
-        out.write("".join(digests).encode("ascii"))
+    for start in range(0, n, BATCH):
+        stop = min(start + BATCH, n)
+        out.write(keyed.hex_digests(data, offsets, start, stop))
         out.flush()
 
 

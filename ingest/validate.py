@@ -161,43 +161,40 @@ def _suite(group: list[Check], label: str):
     return gx.ExpectationSuite(name=label, expectations=[c.expectation for c in group])
 
 
-class _LazyValues:
-    """`.iloc[position]` of the distinct values, computed on demand."""
+def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, "list[np.ndarray] | np.ndarray", np.ndarray]:
+    """What the expectations of one column see: one frame row per distinct value that occurs in
+    the file (plus 'empty' as one more value), with only the columns they need. Returns the
+    frame, the distinct values each frame row stands for, and row -> distinct value.
 
-    def __init__(self, typed: pd.Series, present: np.ndarray, empty: int) -> None:
-        self.iloc = self
-        self._typed, self._present, self._empty = typed, present, empty
-
-    def __getitem__(self, position: int):
-        index = int(self._present[position])
-        return None if index == self._empty else self._typed.iloc[index]
-
-
-def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, pd.Series, np.ndarray, np.ndarray]:
-    """The distinct values of a column that occur in the file (plus 'empty' as one more value),
-    with only the columns the expectations need: GE fingerprints every frame it is given, and
-    a million identifiers as strings would cost more than the checks themselves."""
+    When the expectations do not look at the value itself (required, unique), distinct values
+    that look the same to them (empty or not, how often they occur) share one frame row: for a
+    million identifiers GE then checks a handful of rows instead of fingerprinting a million."""
     n = len(d.typed)
     codes = np.where(d.codes < 0, n, d.codes)
     occurrences = np.bincount(codes, minlength=n + 1)
     present = np.flatnonzero(occurrences)
-    frame = pd.DataFrame(index=pd.RangeIndex(len(present)))
+    empty = present == n
+    counts = np.where(empty, 0, occurrences[present])
     if "value" not in needed:
-        # Values are only needed to word a message: look them up then, not for every distinct one.
-        lookup = _LazyValues(d.typed, present, n)
-        values = lookup  # type: ignore[assignment]
-    else:
-        typed = np.empty(n + 1, dtype=object)
-        typed[:n] = d.typed.to_numpy(dtype=object)
-        typed[n] = None
-        values = pd.Series(typed[present], dtype=object)
-    if "raw" in needed:  # only emptiness matters: NaN marks the empty value
-        frame["raw"] = np.where(present == n, np.nan, 0.0)
-    if "value" in needed:
-        frame["value"] = _as_frame_values(values).to_numpy()
+        kinds, first, inverse = np.unique(counts * 2 + empty, return_index=True, return_inverse=True)
+        members = np.split(present[np.argsort(inverse, kind="stable")], np.cumsum(np.bincount(inverse))[:-1])
+        frame = pd.DataFrame(index=pd.RangeIndex(len(kinds)))
+        if "raw" in needed:  # only emptiness matters: NaN marks the empty value
+            frame["raw"] = np.where(empty[first], np.nan, 0.0)
+        if "occurrences" in needed:
+            frame["occurrences"] = counts[first]
+        return frame, members, codes
+    typed = np.empty(n + 1, dtype=object)
+    typed[:n] = d.typed.to_numpy(dtype=object)
+    typed[n] = None
+    values = pd.Series(typed[present], dtype=object)
+    frame = pd.DataFrame(index=pd.RangeIndex(len(present)))
+    if "raw" in needed:
+        frame["raw"] = np.where(empty, np.nan, 0.0)
+    frame["value"] = _as_frame_values(values).to_numpy()
     if "occurrences" in needed:
-        frame["occurrences"] = np.where(present == n, 0, occurrences[present])
-    return frame, values, present, codes
+        frame["occurrences"] = counts
+    return frame, present[:, None], codes
 
 
 def _distinct_pairs(d, other) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -218,17 +215,18 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
     _, batch_definition = _gx()
     reasons: dict[int, list[str]] = {}
 
-    def add(rows: np.ndarray, message: str) -> None:
-        for r in rows.tolist():
-            reasons.setdefault(r, []).append(message)
+    def add(row_codes: np.ndarray, messages: dict[int, list[str]]) -> None:
+        """Every row whose code has messages gets them (one pass over the rows per check)."""
+        failing = np.zeros(int(row_codes.max(initial=0)) + 1, dtype=bool)
+        failing[list(messages)] = True
+        for r in np.flatnonzero(failing[row_codes]).tolist():
+            reasons.setdefault(r, []).extend(messages[int(row_codes[r])])
 
     # Parse errors found while typing values.
     for name, d in data.columns.items():
         if d.errors:
-            bad = np.fromiter(d.errors.keys(), dtype=np.int64)
-            rows = np.flatnonzero(np.isin(d.codes, bad))
-            for r in rows.tolist():
-                reasons.setdefault(r, []).append(d.errors[int(d.codes[r])])
+            codes = np.where(d.codes < 0, len(d.typed), d.codes)
+            add(codes, {i: [reason] for i, reason in d.errors.items()})
 
     by_frame: dict[tuple[str, str], list[Check]] = {}
     for check in checks:
@@ -236,19 +234,24 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
 
     for (name, kind), group in by_frame.items():
         d = data.columns[name]
+        # expand(frame row) -> [(code, value to name in the message)]: the codes (in row_codes)
+        # of the rows a failing frame row stands for.
         if kind == "distinct":
             needed = {getattr(g.expectation, "column", None) for g in group}
-            frame, values, present, codes = _distinct_frame(d, needed)
-            row_codes = codes
-            distinct_ids = present
+            frame, members, row_codes = _distinct_frame(d, needed)
+            empty = len(d.typed)
+
+            def expand(position, members=members, d=d, empty=empty):
+                return [(int(i), None if i == empty else d.typed.iloc[int(i)]) for i in members[position]]
         elif kind.startswith("list:"):
             # A list column against another column: one pair per list element, so that the
             # expectation sees (gemeente, district) pairs; a failing pair fails its rows.
             row_codes, firsts, seconds, _ = _distinct_pairs(d, data.columns[kind.split(":", 1)[1]])
             exploded = [(pos, g, o) for pos, (v, o) in enumerate(zip(firsts, seconds)) for g in (v or ())]
             frame = pd.DataFrame({"value": [e[1] for e in exploded], "other": [e[2] for e in exploded]}, dtype=object)
-            values = frame["value"]
-            distinct_ids = np.asarray([e[0] for e in exploded], dtype=np.int64)
+
+            def expand(position, exploded=exploded):
+                return [(exploded[position][0], exploded[position][1])]
         else:
             row_codes, firsts, seconds, first_empty = _distinct_pairs(d, data.columns[kind.split(":", 1)[1]])
             values = pd.Series(firsts, dtype=object)
@@ -258,13 +261,18 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
             if any(getattr(g.expectation, "column_A", None) == "value_gemeente" for g in group):
                 frame["value_gemeente"] = ["GM" + v[2:6] if isinstance(v, str) and len(v) == 8 else None
                                            for v in values]
-            distinct_ids = np.arange(len(frame))
+
+            def expand(position, firsts=firsts):
+                return [(position, firsts[position])]
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(_suite(group, f"{name}.{kind}"), result_format={"result_format": "COMPLETE"})
         for check, outcome in zip(group, result.results):
             if outcome.success:
                 continue
+            messages: dict[int, list[str]] = {}
             for position in outcome.result.get("unexpected_index_list") or []:
-                position = int(position)
-                add(np.flatnonzero(row_codes == distinct_ids[position]), check.message(values.iloc[position]))
+                for code, value in expand(int(position)):
+                    messages.setdefault(code, []).append(check.message(value))
+            if messages:
+                add(np.asarray(row_codes), messages)
     return reasons
