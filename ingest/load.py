@@ -1,7 +1,9 @@
 """Write-audit-publish into the raw layer.
 
-1. write:   COPY the accepted rows into a new standalone table raw.<feed>_d<delivery_id>;
-2. audit:   check that table (row count, required values, uniqueness) before anyone can see it;
+1. write:   COPY every parsed row into a new standalone table raw.<feed>_d<delivery_id> while
+            validation runs (a large delivery over two connections, see CopyWriter);
+2. audit:   remove the rows validation rejected, then check that table (row count, required
+            values, delivery) before anyone can see it;
 3. publish: in one transaction attach it as a partition of raw.<feed>, mark the delivery current
             and the previous delivery for the same period superseded.
 Readers (dbt) never see a half-loaded file, and earlier deliveries stay as partitions (history).
@@ -9,16 +11,14 @@ Readers (dbt) never see a half-loaded file, and earlier deliveries stay as parti
 from __future__ import annotations
 
 import io
-import itertools
 import queue
 import threading
-from collections.abc import Iterable
-
 import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from ingest.contracts import Contract
 
@@ -39,67 +39,116 @@ def _to_csv(frame: pd.DataFrame | pa.Table) -> bytes:
     return buffer.getvalue()
 
 
+PARALLEL_COPY_FROM = 50_000  # rows; from here the new table is filled over two connections
+COPY_CONNECTIONS = 2
+
+
 class CopyWriter:
-    """COPY into a new standalone table, fed from other threads.
+    """COPY into the new standalone table, fed with Arrow chunks from other threads.
 
-    The table is created in the caller's transaction, so a rollback leaves nothing behind. A
-    writer thread feeds the server while the caller's threads encode the next chunk and run
-    validation: on two cores the database and Python then work side by side. The connection
-    must not be used for anything else until `finish()` returns."""
+    Small deliveries: the table is created in the caller's (publishing) transaction and filled
+    over the caller's connection, so a rollback leaves nothing behind.
 
-    def __init__(self, conn: psycopg.Connection, contract: Contract, delivery_id: int, columns: list[str]) -> None:
+    Large deliveries: the server's COPY is the longest single piece of work of the whole load, so
+    the table is created in a transaction of its own and filled over two connections at once
+    (one server process each, chunks taken in turn), every connection in its own thread that
+    encodes its chunk while the other one is sent. The table is not attached to anything, so no
+    reader can see it; the publishing transaction audits and attaches it, and `discard` drops it
+    when the load does not publish. The caller's connection must not be used for anything else
+    until `finish()` returns."""
+
+    def __init__(self, conn: psycopg.Connection, url: str, contract: Contract, delivery_id: int,
+                 columns: list[str], rows: int, role: str) -> None:
         schema, name = partition_name(contract, delivery_id)
         parent_schema, parent = contract.raw_table.split(".")
         target = sql.Identifier(schema, name)
-        conn.execute(sql.SQL("create table {} (like {} including defaults)").format(
-            target, sql.Identifier(parent_schema, parent)))
-        self._pending: queue.Queue[bytes | None] = queue.Queue(maxsize=3)
+        create = sql.SQL("create table {} (like {} including defaults)").format(
+            target, sql.Identifier(parent_schema, parent))
+        self._own: list[psycopg.Connection] = []
+        if rows < PARALLEL_COPY_FROM:
+            conn.execute(create)
+            connections = [conn]
+        else:
+            with psycopg.connect(url, autocommit=True) as setup:
+                setup.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+                setup.execute(create)
+            for _ in range(COPY_CONNECTIONS):
+                own = psycopg.connect(url)
+                own.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+                self._own.append(own)
+            connections = self._own
+        statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+            target, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        self._queues: list[queue.Queue[pa.Table | None]] = [queue.Queue(maxsize=2) for _ in connections]
         self._failure: list[BaseException] = []
-        self._copy_cm = conn.cursor().copy(sql.SQL("copy {} ({}) from stdin (format csv)").format(
-            target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)))
-        self._copy = self._copy_cm.__enter__()
-        self._thread = threading.Thread(target=self._drain, name=f"copy-{name}", daemon=True)
-        self._thread.start()
+        self._turn = 0
+        self._threads = [threading.Thread(target=self._drain, args=(c, q, statement), name=f"copy-{name}-{i}",
+                                          daemon=True)
+                         for i, (c, q) in enumerate(zip(connections, self._queues))]
+        for t in self._threads:
+            t.start()
 
-    def _drain(self) -> None:
+    def _drain(self, conn: psycopg.Connection, chunks: "queue.Queue[pa.Table | None]", statement) -> None:
         try:
-            while (data := self._pending.get()) is not None:
-                self._copy.write(data)
+            cursor = conn.cursor()
+            # Queued: sending runs in psycopg's own thread, so this one encodes the next chunk
+            # while the server takes the previous one.
+            with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+                while (chunk := chunks.get()) is not None:
+                    copy.write(_to_csv(chunk))
+                    if self._failure:
+                        raise RuntimeError("another COPY connection failed")
         except BaseException as err:  # noqa: BLE001 - re-raised in finish()
             self._failure.append(err)
-            while self._pending.get() is not None:
+            while chunks.get() is not None:
                 pass
 
     def put(self, frame: pd.DataFrame | pa.Table) -> None:
-        self._pending.put(_to_csv(frame))
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        self._queues[self._turn % len(self._queues)].put(table)
+        self._turn += 1
 
     def finish(self, error: BaseException | None = None) -> None:
-        self._pending.put(None)
-        self._thread.join()
+        for q in self._queues:
+            q.put(None)
+        for t in self._threads:
+            t.join()
         failure = error or (self._failure[0] if self._failure else None)
-        if failure is None:
-            self._copy_cm.__exit__(None, None, None)
-            return
         try:
-            self._copy_cm.__exit__(type(failure), failure, failure.__traceback__)
+            for own in self._own:
+                if failure is None:
+                    own.commit()
+                own.close()  # without commit: rolled back
         finally:
-            raise failure
+            if failure is not None:
+                raise failure
 
 
-def write(conn: psycopg.Connection, contract: Contract, delivery_id: int, chunks: Iterable[pd.DataFrame]) -> None:
-    """Write all chunks into the new table (see CopyWriter)."""
-    iterator = iter(chunks)
-    first = next(iterator, None)
-    if first is None:
-        return
-    writer = CopyWriter(conn, contract, delivery_id, list(first.columns))
-    try:
-        for frame in itertools.chain([first], iterator):
-            writer.put(frame)
-    except BaseException as err:
-        writer.finish(err)
-        raise
-    writer.finish()
+def discard(url: str, contract: Contract, delivery_id: int, role: str) -> bool:
+    """Drop the new table of a load that did not publish (a large delivery's table lives outside
+    the publishing transaction). Never touches a published partition."""
+    schema, name = partition_name(contract, delivery_id)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+        found = conn.execute("select relispartition from pg_class where oid = to_regclass(%s)",
+                             (f'"{schema}"."{name}"',)).fetchone()
+        if found is None or found[0]:
+            return False
+        conn.execute(sql.SQL("drop table {}").format(sql.Identifier(schema, name)))
+        return True
+
+
+def sweep_unpublished(conn: psycopg.Connection, contract: Contract) -> list[str]:
+    """Drop new tables left by a loader that died between writing and publishing. Call it while
+    holding the feed's load lock: no other load of this feed can be writing one."""
+    schema, table = contract.raw_table.split(".")
+    names = [r[0] for r in conn.execute(
+        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = %s and c.relkind = 'r' and not c.relispartition and c.relname ~ %s",
+        (schema, f"^{table}_d[0-9]+$"))]
+    for name in names:
+        conn.execute(sql.SQL("drop table {}").format(sql.Identifier(schema, name)))
+    return names
 
 
 def remove_rejected(conn: psycopg.Connection, contract: Contract, delivery_id: int, lines: list[int]) -> int:

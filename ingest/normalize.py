@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -191,12 +192,17 @@ def _dictionary(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
     return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
 
 
-def normalize(contract: Contract, frame: pd.DataFrame, ref: Reference, *, decimal_comma: bool = True) -> Normalized:
+def normalize(contract: Contract, frame: pd.DataFrame, ref: Reference, *, decimal_comma: bool = True,
+              part: Literal["all", "identifiers", "others"] = "all") -> Normalized:
     """`decimal_comma`: decimals are written the Dutch way (CSV exports); spreadsheets and JSON
-    carry real numbers."""
+    carry real numbers. `part` splits the work: the columns to pseudonymise ("identifiers") are
+    needed by validation only (the stored rows take their pseudonyms), so they can be encoded
+    while the other columns are already being written."""
     columns: dict[str, Distinct] = {}
     for column in contract.columns:
         if column.personal == "never_store":
+            continue
+        if part != "all" and (column.personal == "pseudonymise") != (part == "identifiers"):
             continue
         codes, dictionary = _dictionary(frame[column.name])
         if column.personal == "pseudonymise":

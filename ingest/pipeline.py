@@ -150,7 +150,7 @@ class FeedLoader:
 
     def _stored_chunks(self, contract: Contract, raw: RawTable, data: Normalized, keep: np.ndarray,
                        delivery_id: int, pending: dict[str, PendingPseudonyms], pseudonyms: dict[str, np.ndarray],
-                       chunk_rows: int = 200_000) -> Iterator[pa.Table]:
+                       chunk_rows: int = 100_000) -> Iterator[pa.Table]:
         """The rows as they are stored, in chunks, so that encoding the next chunk overlaps with
         the database taking the previous one. Each column is its distinct typed values plus one
         index per row; a chunk is an Arrow `take`, so no Python object is made per row."""
@@ -222,6 +222,8 @@ class FeedLoader:
             # One loader per feed at a time: duplicate and supersede decisions must not race.
             conn.execute("select pg_advisory_lock(hashtext(%s))", (f"infopositie.ingest.{feed}",))
             try:
+                if contract is not None:
+                    load.sweep_unpublished(conn, contract)
                 same = audit.find_same_bytes(conn, feed, sha, delivery_id)
                 if same is not None:
                     return self._duplicate(conn, key, contract, delivery_id, same)
@@ -248,19 +250,31 @@ class FeedLoader:
         _check_file_fields(contract, header, folder, period)
         pending.update({k: v for k, v in self._start_pseudonyms(contract, raw, skip=set(pending)).items()})
         ref = load_reference(conn)
-        normalized = normalize(contract, raw.frame, ref,
+        normalized = normalize(contract, raw.frame, ref, part="others",
                                decimal_comma=raw.encoding != "xlsx" and contract.format != "json")
-        received = raw.rows_received
-        n_rows = len(raw.frame)
-        pseudonyms: dict[str, np.ndarray] = {}
         # Write-audit-publish, with the write running alongside validation: every parsed row goes
         # into the new (invisible) table while Great Expectations checks the file; the audit step
         # then removes the rejected rows, and only then is the table published.
+        try:
+            return self._write_audit_publish(conn, key, contract, delivery_id, sha, received_at, raw, normalized,
+                                             ref, period, folder, pending)
+        except BaseException:
+            # A large delivery's new table lives outside the publishing transaction: nothing of
+            # a load that did not publish may stay behind.
+            load.discard(self.url, contract, delivery_id, LOADER_ROLE)
+            raise
+
+    def _write_audit_publish(self, conn, key, contract, delivery_id, sha, received_at, raw, normalized, ref,
+                             period, folder, pending) -> DeliveryResult:
+        file_name = PurePosixPath(key).name
+        received = raw.rows_received
+        n_rows = len(raw.frame)
+        pseudonyms: dict[str, np.ndarray] = {}
         with conn.transaction():
             chunks = self._stored_chunks(contract, raw, normalized, np.arange(n_rows), delivery_id, pending, pseudonyms)
             writer_error: list[BaseException] = []
             columns = ["delivery_id", "line_number"] + [c.stored_name for c in contract.stored_columns]
-            writer = load.CopyWriter(conn, contract, delivery_id, columns)
+            writer = load.CopyWriter(conn, self.url, contract, delivery_id, columns, n_rows, LOADER_ROLE)
 
             def produce() -> None:
                 try:
@@ -272,6 +286,9 @@ class FeedLoader:
             producer = threading.Thread(target=produce, name="encode", daemon=True)
             producer.start()
             try:
+                # Encoding identifiers (nearly all distinct) is for validation only: it runs
+                # while the first rows are being written.
+                normalized.columns.update(normalize(contract, raw.frame, ref, part="identifiers").columns)
                 row_reasons = run_checks(build_checks(contract, ref, period, folder), normalized, n_rows)
             finally:
                 producer.join()
@@ -300,7 +317,7 @@ class FeedLoader:
                     rows_received=received)
                 refused.rejected_rows = rejected_rows  # type: ignore[attr-defined]
                 refused.row_summary = _summarise(rejected_lines, raw.unit)  # type: ignore[attr-defined]
-                raise refused  # the transaction rolls back: the new table disappears
+                raise refused  # rolled back, and the caller discards a large delivery's table
             n_loaded = n_rows - len(positions)
             reasons = raw.notes + _summarise(rejected_lines, raw.unit)
             audit.event(conn, delivery_id, "written", {"rows": n_rows})

@@ -318,3 +318,43 @@ def test_large_delivery_uses_the_worker_and_gives_the_same_pseudonyms(zone, url,
         stored = dict(conn.execute("select line_number, registratienummer_pseudoniem from raw.politie_registraties"))
     for i in (0, 1, 49_999, 50_000, 50_001, rows - 1):
         assert stored[i + 2] == expected_pseudonym(pseudonym_key, source[i]["registratienummer"].strip())
+
+
+def _standalone_raw_tables(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'raw' and c.relkind = 'r' and not c.relispartition")]
+
+
+def test_large_refused_delivery_leaves_no_table_behind(zone, url, tmp_path):
+    """A large delivery is written over two connections into a table outside the publishing
+    transaction; when the file is refused (here: too many bad rows), that table must go."""
+    from ingest.load import PARALLEL_COPY_FROM
+
+    rows = valid_rows(PARALLEL_COPY_FROM + 1_000)
+    for r in rows[: len(rows) // 10]:
+        r["modus"] = "onbekend"
+    deliver(zone, NAME, csv_bytes(rows))
+    (result,) = run(zone, url)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("quarantined", 0, len(rows))
+    assert _standalone_raw_tables(url) == []
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from raw.politie_registraties").fetchone()[0] == 0
+
+
+def test_a_table_left_by_a_crashed_load_is_swept_before_the_next_load(zone, url):
+    """A loader that dies between writing and publishing leaves an unattached table; the next
+    load of the feed (holding the feed's lock) removes it, and published partitions stay."""
+    one(zone, url, valid_rows(3))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("set role loader")
+        conn.execute("create table raw.politie_registraties_d999999 (like raw.politie_registraties)")
+    assert _standalone_raw_tables(url) == ["politie_registraties_d999999"]
+    deliver(zone, "registraties_online_202602.csv", csv_bytes(valid_rows(4, registratiedatum="03-02-2026",
+                                                                         pleegdatum="01-02-2026")))
+    (result,) = run(zone, url)
+    assert result.status == "loaded", result.reasons
+    assert _standalone_raw_tables(url) == []
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from raw.politie_registraties").fetchone()[0] == 7
