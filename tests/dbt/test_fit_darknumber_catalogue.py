@@ -530,7 +530,11 @@ def test_catalogue_lineage_reaches_the_raw_feeds(manifest: dict[str, Any]) -> No
     assert relations["reporting.interventie_fit"].feeds == ("activiteiten", "politie_registraties")
     assert relations["reporting.dark_number"].feeds == ("bevolking", "politie_registraties", "veiligheidsmonitor")
     assert relations["reporting.lokaal_beeld_kwartaal"].feeds == ("politie_registraties",)
-    assert not relations["reporting.lokaal_beeld_kwartaal"].feeds_declared
+    assert relations["reporting.fraudemeldingen_kwartaal"].feeds == ("fraudemeldingen",)
+    assert relations["reporting.activiteiten_kwartaal"].feeds == ("activiteiten",)
+    assert relations["reporting.schade_kwartaal"].feeds == ("politie_registraties",)
+    # Every reporting model says which feeds it depends on, in its own YAML.
+    assert all(r.feeds_declared for r in relations.values())
     assert relations["reporting.interventie_fit"].local_detail and not relations["reporting.dark_number"].local_detail
     reporting_models = {n["name"] for n in manifest["nodes"].values()
                         if n["resource_type"] == "model" and n["schema"] == "reporting"}
@@ -548,6 +552,13 @@ def test_a_stale_feed_declaration_stops_the_catalogue(manifest: dict[str, Any]) 
     node["config"]["meta"]["feeds"] = ["politie_registraties", "veiligheidsmonitor"]
     with pytest.raises(catalogue.CatalogueError, match="dark_number"):
         catalogue.render(stale)
+
+
+def test_a_reporting_model_without_feed_declaration_stops_the_catalogue(manifest: dict[str, Any]) -> None:
+    undeclared = copy.deepcopy(manifest)
+    del undeclared["nodes"]["model.infopositie.schade_kwartaal"]["config"]["meta"]["feeds"]
+    with pytest.raises(catalogue.CatalogueError, match="schade_kwartaal: declares no meta.feeds"):
+        catalogue.render(undeclared)
 
 
 def test_catalogue_command_checks_the_committed_file(manifest: dict[str, Any], tmp_path: Path) -> None:
