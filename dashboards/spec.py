@@ -103,6 +103,9 @@ class Dashboard(_Strict):
     name: str
     description: str
     source: str = Field(pattern=r"^reporting\.[a-z_][a-z0-9_]*$")
+    # Further reporting relations the cards may join to the source (the filters stay bound to the
+    # source). Each must be a dbt exposure dependency of the dashboard (tests/dashboards).
+    also_reads: list[str] = []
     collection: Collection
     audiences: list[str] = Field(min_length=1)
     parameters: list[Parameter] = []
@@ -114,6 +117,11 @@ class Dashboard(_Strict):
     def card_sql(self, card: Card) -> str:
         prelude = self.prelude.strip()
         return f"{prelude}\n{card.sql.strip()}" if prelude else card.sql.strip()
+
+    @property
+    def reads(self) -> list[str]:
+        """Every relation the cards may read: the source first."""
+        return [self.source, *self.also_reads]
 
     @property
     def source_schema(self) -> str:
@@ -128,6 +136,15 @@ class Dashboard(_Strict):
             if p.slug == slug:
                 return p
         raise KeyError(slug)
+
+    @field_validator("also_reads")
+    @classmethod
+    def _reporting_only(cls, v: list[str]) -> list[str]:
+        # Only reporting is disclosure-controlled; a dashboard never reads another layer.
+        for relation in v:
+            if not re.fullmatch(r"reporting\.[a-z_][a-z0-9_]*", relation):
+                raise ValueError(f"{relation}: a dashboard may only read relations in reporting")
+        return v
 
     @field_validator("audiences")
     @classmethod
@@ -173,8 +190,8 @@ def _check_card_sql(dashboard: Dashboard, card: Card) -> None:
     ctes = {m.lower() for m in _CTE_RE.findall(sql)}
     for relation in _RELATION_RE.findall(sql):
         name = relation.replace('"', "").lower()
-        if name not in ctes and name != dashboard.source:
-            raise ValueError(f"{where}: reads {relation}; cards may only read {dashboard.source}")
+        if name not in ctes and name not in dashboard.reads:
+            raise ValueError(f"{where}: reads {relation}; cards may only read {', '.join(dashboard.reads)}")
     if _NULL_TO_ZERO_RE.search(sql):
         raise ValueError(f"{where}: never turn a suppressed (null) count into 0")
     declared = {p.slug: p for p in dashboard.parameters}

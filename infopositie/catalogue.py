@@ -6,9 +6,9 @@ Rendered from three sources of truth, never typed by hand:
 - the feed contracts (ingest/contracts/*.yaml): partner, title, columns, personal-data handling,
   retention;
 - the dbt lineage (dbt_project/target/manifest.json, from `infopositie.dbt.dbt_parse`): every
-  reporting model walked back to the raw tables it reads. A model may declare its feeds in
-  `meta: {feeds: [...]}`; the declaration must then equal the lineage, so a stale one stops the
-  render instead of misinforming the reader;
+  reporting model walked back to the raw tables it reads. Every reporting model declares its feeds
+  in `meta: {feeds: [...]}` (what a reader of the YAML and of dbt docs sees); the declaration must
+  equal the lineage, so a missing or stale one stops the render instead of misinforming the reader;
 - the reference data (warehouse/reference/gemeenten.csv): the basisteam audiences, named as
   warehouse/migrations/V006 names their roles.
 
@@ -103,7 +103,10 @@ def reporting_relations(manifest: dict[str, Any]) -> list[Relation]:
             continue
         found = lineage_feeds(manifest, uid)
         declared = (node["config"].get("meta") or {}).get("feeds")
-        if declared is not None and set(declared) != found:
+        if declared is None:
+            raise CatalogueError(
+                f"{node['name']}: declares no meta.feeds; its lineage reads {sorted(found)}")
+        if set(declared) != found:
             raise CatalogueError(
                 f"{node['name']}: meta.feeds {sorted(declared)} differs from its lineage {sorted(found)}")
         relations.append(Relation(

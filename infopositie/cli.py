@@ -126,10 +126,16 @@ def deliveries(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command()
 def build(select: Optional[str] = typer.Option(None, help="dbt selection, e.g. 'staging+'")) -> None:
-    """Build the dbt project (seeds, models, tests) into the warehouse."""
-    from infopositie.dbt import dbt_build
+    """Build the dbt project (seeds, models, tests) into the warehouse, then its docs (catalog)."""
+    from infopositie.dbt import dbt_build, dbt_docs_generate
 
-    rc = dbt_build(_migrated_url(), select=select)
+    url = _migrated_url()
+    rc = dbt_build(url, select=select)
+    if rc == 0:
+        # Only after a successful build: the catalog must describe the tables that were published.
+        index = dbt_docs_generate(url)
+        typer.echo(f"dbt docs: open {index} (or `.venv/bin/dbt docs serve --project-dir {index.parent.parent}"
+                   f" --profiles-dir {index.parent.parent}`)")
     raise typer.Exit(rc)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import getpass
+import json
 import os
 import threading
 import time
@@ -24,6 +25,9 @@ from infopositie.settings import PROJECT_ROOT
 DBT_PROJECT_DIR: Path = PROJECT_ROOT / "dbt_project"
 TARGET_DIR: Path = DBT_PROJECT_DIR / "target"
 MANIFEST: Path = TARGET_DIR / "manifest.json"
+# What `dbt docs generate` writes next to the manifest: the static site and the warehouse catalog.
+DOCS_INDEX: Path = TARGET_DIR / "index.html"
+CATALOG: Path = TARGET_DIR / "catalog.json"
 
 ENV_PREFIX = "INFOPOSITIE_DBT_"
 
@@ -100,3 +104,19 @@ def dbt_parse(url: str) -> Path:
         raise RuntimeError(f"dbt parse failed: {result.exception}")
     print(f"dbt parse: manifest written in {time.monotonic() - started:.1f}s")
     return MANIFEST
+
+
+def dbt_docs_generate(url: str) -> Path:
+    """`dbt docs generate` against `url`: the lineage and column documentation site
+    (target/index.html) with the catalog of the built relations (target/catalog.json).
+
+    Run after a build: the catalog reads the tables as they are in the warehouse, so generated
+    before the build it would describe the previous tables. Returns the site's index.html."""
+    started = time.monotonic()
+    result = dbt_invoke(url, ["docs", "generate"])
+    if not result.success or not CATALOG.exists():
+        raise RuntimeError(f"dbt docs generate failed: {result.exception}")
+    catalog = json.loads(CATALOG.read_text(encoding="utf-8"))
+    print(f"dbt docs: {len(catalog.get('nodes', {}))} relations in the catalog, written in"
+          f" {time.monotonic() - started:.1f}s: {DOCS_INDEX}")
+    return DOCS_INDEX

@@ -81,11 +81,17 @@ def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, 
         return 1
     _done(t, f"{len(reports)} documents, published to their driehoek; KPI monitor refreshed")
 
+    t = _step("dbt docs: lineage, column descriptions and catalog")
+    from infopositie.dbt import dbt_docs_generate
+
+    docs = dbt_docs_generate(url)
+    _done(t, str(docs))
+
     t = _step("Dashboards")
     dashboards = _dashboards(url)
     _done(t)
 
-    _print_summary(url, reports, dashboards)
+    _print_summary(url, reports, dashboards, docs)
     return 0
 
 
@@ -135,7 +141,7 @@ def _dashboards(url: str) -> str:
     return f"applied to {metabase}: {summary}"
 
 
-def _print_summary(url: str, reports: list, dashboards: str) -> None:
+def _print_summary(url: str, reports: list, dashboards: str, docs) -> None:
     with psycopg.connect(url) as conn:
         by_status = conn.execute(
             "select status, count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0)"
@@ -149,5 +155,6 @@ def _print_summary(url: str, reports: list, dashboards: str) -> None:
     typer.echo(f"   reporting:  {', '.join('reporting.' + r for r in reporting)}")
     if reports:
         typer.echo(f"   documents:  {len(reports)} in {reports[0].parent} (e.g. {reports[0].name})")
+    typer.echo(f"   dbt docs:   {docs} (lineage, columns and catalog of every model)")
     typer.echo(f"   dashboards: spec in {PROJECT_ROOT / 'dashboards' / 'specs'}; {dashboards}")
     typer.echo("   audit:      .venv/bin/infopositie deliveries")

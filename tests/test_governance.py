@@ -76,3 +76,21 @@ def test_reporter_reads_only_reporting(built_warehouse_url):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"select 1 from {relation} limit 1")
         assert conn.execute("select count(*) from reporting.lokaal_beeld_kwartaal").fetchone()[0] > 0
+
+
+def test_no_reporting_relation_has_counts_below_gemeente_level(built_warehouse_url):
+    """The disclosure rule rounds wijk-level counts to 5; no reporting relation has any (the wijk
+    stays in the marts, for analysts). A relation that adds a wijk or buurt must implement the
+    rounding first, and this test is where that is noticed."""
+    with psycopg.connect(built_warehouse_url) as conn:
+        below = conn.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'reporting'"
+            " and (column_name ~ '^(wijk|buurt)' or column_name ~ '_(wijk|buurt)')").fetchall()
+        values = conn.execute(
+            "select count(*) from reporting.lokaal_beeld_kwartaal where gebied_code ~ '^(WK|BU)[0-9]'").fetchone()[0]
+        in_marts = conn.execute(
+            "select count(*) from information_schema.columns where table_schema = 'marts' and column_name = 'wijkcode'"
+        ).fetchone()[0]
+    assert below == [] and values == 0
+    # The check looks where wijk codes would come from: the registrations mart has them.
+    assert in_marts == 1

@@ -1,5 +1,6 @@
-"""What the per-gemeente document shows, read from `reporting.lokaal_beeld_kwartaal` only, as the
-role reporter_regio (the same rights as the stuurgroep's dashboards: nothing outside reporting)."""
+"""What the per-gemeente document shows, read from `reporting.lokaal_beeld_kwartaal` and the other
+relations of the local picture (damage, the partners' fraud reports, activities), as the role
+reporter_regio (the same rights as the stuurgroep's dashboards: nothing outside reporting)."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
 from warehouse.connection import connect
 
@@ -53,6 +54,61 @@ class Gebied:
     naam: str
 
 
+@dataclass(frozen=True)
+class Tabel:
+    """A small table of published labels ('<5', 'x', 'onbekend' or the number), ready to show."""
+
+    titel: str
+    toelichting: str
+    kolommen: list[str]
+    rijen: list[list[str]]
+
+
+# The rest of the local picture, each from its own disclosure-controlled relation: (title,
+# explanation, column headers, SQL returning the label columns in that order for the gemeente
+# %(c)s and quarter %(p)s). Only weergave columns: they are what may be shown.
+AANVULLEND = [
+    ("Schade bij registraties",
+     "Geregistreerde schade in euro's. Een bedrag staat er alleen als er minstens 5 registraties met "
+     "schade achter zitten en geen enkel slachtoffer meer dan de helft van het bedrag verloor; anders x.",
+     ["Onderdeel", "Registraties", "Schade (euro)"],
+     """select case when uitsplitsing = 'totaal' then 'Totaal' else waarde end,
+               coalesce(aantal_registraties::text, 'x'), schade_weergave
+        from reporting.schade_kwartaal
+        where niveau = 'gemeente' and gebied_code = %(c)s and periode = %(p)s
+          and uitsplitsing in ('totaal', 'categorie')
+        order by (uitsplitsing = 'totaal') desc, waarde"""),
+    ("Fraudemeldingen bij banken en Fraudehelpdesk",
+     "Meldingen die banken en de Fraudehelpdesk kregen; veel slachtoffers melden bij hun bank en niet "
+     "bij de politie. Schade alleen bij minstens 5 getoonde gedupeerden.",
+     ["Fraudetype", "Meldingen", "Gedupeerden", "Schade (euro)"],
+     """select case when uitsplitsing = 'totaal' then 'Totaal' else waarde end,
+               aantal_weergave, aantal_gedupeerden_weergave, schade_weergave
+        from reporting.fraudemeldingen_kwartaal
+        where niveau = 'gemeente' and gebied_code = %(c)s and periode = %(p)s
+          and uitsplitsing in ('totaal', 'fraudetype') and (aantal is null or aantal > 0)
+        order by (uitsplitsing = 'totaal') desc, aantal desc nulls last, waarde"""),
+    ("Preventieactiviteiten en bereik per doelgroep",
+     "Activiteiten van de gemeente en het aantal bereikte mensen per doelgroep; onbekend betekent dat "
+     "geen activiteit het bereik opgaf.",
+     ["Doelgroep", "Activiteiten", "Bereik"],
+     """select case when uitsplitsing = 'totaal' then 'Alle doelgroepen' else waarde end,
+               aantal_weergave, bereik_weergave
+        from reporting.activiteiten_kwartaal
+        where niveau = 'gemeente' and gebied_code = %(c)s and periode = %(p)s
+          and uitsplitsing in ('totaal', 'doelgroep')
+        order by (uitsplitsing = 'totaal') desc, waarde"""),
+    ("RIEC-casussen die de gemeente raken",
+     "Casussen van het RIEC Midden-Nederland die aan het eind van het kwartaal liepen en de gemeente "
+     "noemen. Meestal <5: het gaat om georganiseerde criminaliteit.",
+     ["Onderdeel", "Casussen"],
+     """select case when uitsplitsing = 'totaal' then 'Totaal' else waarde end, aantal_weergave
+        from reporting.riec_casussen_kwartaal
+        where niveau = 'gemeente' and gebied_code = %(c)s and periode = %(p)s
+        order by case uitsplitsing when 'totaal' then 1 when 'fase' then 2 else 3 end, waarde"""),
+]
+
+
 @dataclass
 class ReportData:
     gemeente: Gebied
@@ -63,6 +119,7 @@ class ReportData:
     kerncijfers: list[Cel]            # totaal for gemeente, basisteam, district, regio
     trend: dict[str, list[Cel]]       # niveau -> totaal cells per quarter, oldest first
     uitsplitsingen: list[tuple[str, str, list[Cel], dict[str, Cel]]]  # key, label, gemeente cells, regio by waarde
+    aanvullend: list[Tabel]
 
 
 _COLUMNS = """niveau, gebied_code, gebied_naam, periode, waarde, aantal, aantal_weergave, per_10000_inwoners,
@@ -141,5 +198,11 @@ def load(url: str, *, gemeente: str, kwartaal: str) -> ReportData:
                 # Largest first; hidden cells last, since their size is not shown.
                 own.sort(key=lambda c: (c.aantal is None, -(c.aantal or 0), c.waarde))
             splits.append((key, label, own, ref))
+
+        tabellen = []
+        for titel, toelichting, kolommen, query in AANVULLEND:
+            with conn.cursor(row_factory=tuple_row) as cur:  # the columns are positional
+                rows = cur.execute(query, {"c": gm.code, "p": kwartaal}).fetchall()
+            tabellen.append(Tabel(titel, toelichting, kolommen, [list(r) for r in rows]))
     return ReportData(gemeente=gm, basisteam=gebieden[1], district=gebieden[2], regio=regio, kwartaal=kwartaal,
-                      kerncijfers=kern, trend=trend, uitsplitsingen=splits)
+                      kerncijfers=kern, trend=trend, uitsplitsingen=splits, aanvullend=tabellen)

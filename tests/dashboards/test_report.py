@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from dashboards.report import render_report
@@ -22,6 +23,7 @@ EXTERNAL = [
     re.compile(r"<(?:script|link|iframe|object|embed)\b", re.I),
 ]
 COUNT_CELL = re.compile(r'<td class="[^"]*\baantal\b[^"]*">([^<]*)</td>')
+EXPOSURES = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "exposures" / "_exposures.yml"
 CHART = re.compile(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"')
 
 
@@ -140,3 +142,36 @@ def test_the_document_renders_in_a_headless_browser(document, tmp_path: Path) ->
     subprocess.run([BROWSER, "--headless", "--disable-gpu", "--no-sandbox", f"--screenshot={shot}",
                     "--window-size=1200,2400", document[0].as_uri()], check=True, capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_the_document_shows_damage_fraud_reports_and_activities_as_published(
+        document, reporting_url: str) -> None:  # type: ignore[no-untyped-def]
+    path, code, _, kwartaal, _ = document
+    raw = path.read_text(encoding="utf-8")
+    text = html.unescape(raw)
+    for title in ("Schade bij registraties", "Fraudemeldingen bij banken en Fraudehelpdesk",
+                  "Preventieactiviteiten en bereik per doelgroep"):
+        assert title in text
+    cells = [html.unescape(c).strip() for c in re.findall(r'class="getal telling">([^<]*)<', raw)]
+    assert cells
+    for cell in cells:
+        assert cell in ("<5", "x", "onbekend") or int(cell.replace(".", "")) not in (1, 2, 3, 4), cell
+    with psycopg.connect(reporting_url) as conn:
+        published = conn.execute(
+            """select aantal_weergave, aantal_gedupeerden_weergave, schade_weergave from reporting.fraudemeldingen_kwartaal
+               where niveau = 'gemeente' and gebied_code = %s and periode = %s and uitsplitsing = 'totaal'""",
+            (code, kwartaal)).fetchone()
+    table = raw.split("Fraudemeldingen bij banken en Fraudehelpdesk</h3>", 1)[1].split("</table>", 1)[0]
+    first_row = table.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>Totaal</td>" in first_row
+    fraud_total = [html.unescape(v).strip().replace(".", "") for v in re.findall(r'class="getal telling">([^<]*)<', first_row)]
+    assert fraud_total == list(published)
+
+
+def test_the_document_exposure_names_every_relation_it_reads() -> None:
+    from dashboards.report.data import AANVULLEND, SOURCE
+
+    exposures = yaml.safe_load(EXPOSURES.read_text(encoding="utf-8"))["exposures"]
+    (exposure,) = [e for e in exposures if e["name"] == "document_lokaal_beeld_per_gemeente"]
+    read = {SOURCE} | {m for _, _, _, q in AANVULLEND for m in re.findall(r"reporting\.[a-z_]+", q)}
+    assert sorted(exposure["depends_on"]) == sorted(f"ref('{r.split('.', 1)[1]}')" for r in read)

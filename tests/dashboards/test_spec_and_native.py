@@ -11,6 +11,7 @@ from dashboards.metabase import native
 from dashboards.spec import SPECS_DIR, load_audiences, load_dashboards
 
 SPEC_FILE = "lokaal_informatiebeeld.yaml"
+EXPOSURES = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "exposures" / "_exposures.yml"
 
 
 def test_the_specs_load_and_declare_the_dashboard_for_its_audience() -> None:
@@ -25,6 +26,29 @@ def test_the_specs_load_and_declare_the_dashboard_for_its_audience() -> None:
     # Every card is filtered by the gemeente: the dashboard is a local picture.
     for card in spec.cards:
         assert "gemeente" in native.tags_in(spec.card_sql(card)), card.key
+
+
+def test_the_dashboard_exposure_depends_on_every_relation_its_cards_read() -> None:
+    """dbt docs and the catalogue know a dashboard by its exposure: it must name all it reads."""
+    exposures = yaml.safe_load((EXPOSURES).read_text(encoding="utf-8"))["exposures"]
+    for spec in load_dashboards():
+        (exposure,) = [e for e in exposures if e["label"] == spec.name]
+        assert sorted(exposure["depends_on"]) == sorted(f"ref('{r.split('.', 1)[1]}')" for r in spec.reads)
+    reads = {r for spec in load_dashboards() for r in spec.reads}
+    assert {"reporting.schade_kwartaal", "reporting.fraudemeldingen_kwartaal", "reporting.activiteiten_kwartaal",
+            "reporting.riec_casussen_kwartaal"} <= reads
+
+
+def test_a_card_may_read_an_also_read_relation_but_never_another_layer(tmp_path: Path) -> None:
+    def also_marts(data: dict) -> None:
+        data["also_reads"] = ["marts.fct_registraties"]
+    with pytest.raises(ValueError, match="only read relations in reporting"):
+        load_dashboards(_variant(tmp_path / "a", also_marts))
+    # Not listed in also_reads: refused, although it is in reporting.
+    specs = _variant(tmp_path / "b", _set_sql(
+        "select k.aantal from reporting.lokaal_beeld_kwartaal k join reporting.dark_number d on true where {{gemeente}}"))
+    with pytest.raises(ValueError, match="may only read"):
+        load_dashboards(specs)
 
 
 def _variant(tmp_path: Path, change) -> Path:  # type: ignore[no-untyped-def]

@@ -496,6 +496,37 @@ def test_recoverability_check_finds_a_revealed_cell() -> None:
     assert eq.recoverable() == {("L", "gemeente", "GM0001", 2025, 2)}
 
 
+def test_recovery_tests_of_the_other_figures_detect_a_revealed_cell(warehouse: Warehouse) -> None:
+    """The no_recoverable_cells tests on amounts and second counts can fail: revealing a hidden
+    cell that protects another one re-opens an equation."""
+    tests = {r["unique_id"].split(".")[2]: r["compiled_code"] for r in warehouse.run_results["results"]
+             if r["unique_id"].startswith("test.") and "no_recoverable_cells" in r["unique_id"]}
+    cases = [("schade_kwartaal", "schade_eur", "schade_onderdrukt",
+              "no_recoverable_cells_schade_kwartaal_schade_eur__schade_onderdrukt"),
+             ("fraudemeldingen_kwartaal", "aantal_gedupeerden", "gedupeerden_onderdrukt",
+              "no_recoverable_cells_fraudemeldingen_kwartaal_aantal_gedupeerden__gedupeerden_onderdrukt"),
+             ("riec_casussen_kwartaal", "aantal", "onderdrukt", "no_recoverable_cells_riec_casussen_kwartaal_")]
+    relations = {r["unique_id"].split(".")[-1]: r["relation_name"] for r in warehouse.run_results["results"]
+                 if r["unique_id"].startswith("model.")}
+    with psycopg.connect(warehouse.url) as conn:
+        for table, column, hidden, test in cases:
+            compiled, relation = tests[test], relations[table]
+            assert relation in compiled, test
+            assert conn.execute(f"select count(*) from ({compiled}) t").fetchone()[0] == 0, test
+            conn.execute(f"create temporary table getest as select row_number() over () as rid, * from {relation}")
+            candidates = [rid for (rid,) in conn.execute(f"select rid from getest where {hidden} order by rid limit 40")]
+            assert candidates, f"{table}: nothing hidden in {column}"
+            opened = False
+            for rid in candidates:
+                conn.execute(f"update getest set {hidden} = false, {column} = 0 where rid = %s", (rid,))
+                if conn.execute(f"select count(*) from ({compiled.replace(relation, 'getest')}) t").fetchone()[0]:
+                    opened = True
+                    break
+                conn.execute(f"update getest set {hidden} = true, {column} = null where rid = %s", (rid,))
+            assert opened, f"{test} found nothing after revealing hidden cells"
+            conn.execute("drop table getest")
+
+
 # -- who sees what ---------------------------------------------------------------------------------------
 def test_a_basisteam_sees_its_own_gemeenten_and_the_aggregates(warehouse: Warehouse, fit: dict) -> None:
     audiences = _rows(warehouse.url, "select rolname, basisteam_code, gemeentecode from reference.audiences")
@@ -530,7 +561,12 @@ def test_catalogue_lineage_reaches_the_raw_feeds(manifest: dict[str, Any]) -> No
     assert relations["reporting.interventie_fit"].feeds == ("activiteiten", "politie_registraties")
     assert relations["reporting.dark_number"].feeds == ("bevolking", "politie_registraties", "veiligheidsmonitor")
     assert relations["reporting.lokaal_beeld_kwartaal"].feeds == ("politie_registraties",)
-    assert not relations["reporting.lokaal_beeld_kwartaal"].feeds_declared
+    assert relations["reporting.fraudemeldingen_kwartaal"].feeds == ("fraudemeldingen",)
+    assert relations["reporting.activiteiten_kwartaal"].feeds == ("activiteiten",)
+    assert relations["reporting.schade_kwartaal"].feeds == ("politie_registraties",)
+    assert relations["reporting.riec_casussen_kwartaal"].feeds == ("riec_casussen",)
+    # Every reporting model says which feeds it depends on, in its own YAML.
+    assert all(r.feeds_declared for r in relations.values())
     assert relations["reporting.interventie_fit"].local_detail and not relations["reporting.dark_number"].local_detail
     reporting_models = {n["name"] for n in manifest["nodes"].values()
                         if n["resource_type"] == "model" and n["schema"] == "reporting"}
@@ -548,6 +584,13 @@ def test_a_stale_feed_declaration_stops_the_catalogue(manifest: dict[str, Any]) 
     node["config"]["meta"]["feeds"] = ["politie_registraties", "veiligheidsmonitor"]
     with pytest.raises(catalogue.CatalogueError, match="dark_number"):
         catalogue.render(stale)
+
+
+def test_a_reporting_model_without_feed_declaration_stops_the_catalogue(manifest: dict[str, Any]) -> None:
+    undeclared = copy.deepcopy(manifest)
+    del undeclared["nodes"]["model.infopositie.schade_kwartaal"]["config"]["meta"]["feeds"]
+    with pytest.raises(catalogue.CatalogueError, match="schade_kwartaal: declares no meta.feeds"):
+        catalogue.render(undeclared)
 
 
 def test_catalogue_command_checks_the_committed_file(manifest: dict[str, Any], tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from tests.s3.test_landing_s3 import all_objects
 
 
 def test_full_demo_with_the_landing_zone_in_the_bucket(store, fresh_warehouse_url, pseudonym_key, monkeypatch,
-                                                      tmp_path):
+                                                      tmp_path, capsys):
     access_key, secret_key = store.credentials[PLATFORM]
     monkeypatch.setenv("INFOPOSITIE_LANDING", f"s3://{store.bucket}")
     monkeypatch.setenv("INFOPOSITIE_S3_ENDPOINT", store.endpoint)
@@ -22,6 +22,10 @@ def test_full_demo_with_the_landing_zone_in_the_bucket(store, fresh_warehouse_ur
     from infopositie.demo import run_demo
 
     assert run_demo(start="2025-07", end="2025-12", quarters=("2025-Q4",)) == 0
+    from infopositie.dbt import CATALOG, DOCS_INDEX
+
+    assert f"dbt docs:   {DOCS_INDEX}" in capsys.readouterr().out
+    assert "model.infopositie.lokaal_beeld_kwartaal" in CATALOG.read_text(encoding="utf-8")
 
     with psycopg.connect(fresh_warehouse_url) as conn:
         loaded = {feed for (feed,) in conn.execute(

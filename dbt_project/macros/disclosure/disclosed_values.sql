@@ -22,3 +22,15 @@
 {% macro disclosed_rate(disclosed_aantal, noemer, per=10000, decimalen=2) -%}
     round(({{ disclosed_aantal }})::numeric * {{ per }} / nullif({{ noemer }}, 0), {{ decimalen }})
 {%- endmacro %}
+
+{#- An amount (euros) that belongs to a cell judged by suppress_cells: null when suppressed,
+    else rounded to whole euros (cents suggest a precision the partners' figures do not have). -#}
+{% macro disclosed_amount(bedrag, onderdrukking) -%}
+    (case when {{ onderdrukking }} is null then round({{ bedrag }}) end)
+{%- endmacro %}
+
+{#- The amount as text for documents: 'x' for any hidden amount (there is no '<5' for euros: what
+    hides an amount is the number of victims behind it or one victim dominating it). -#}
+{% macro disclosed_amount_label(bedrag, onderdrukking) -%}
+    (case when {{ onderdrukking }} is not null then 'x' else round({{ bedrag }})::text end)
+{%- endmacro %}

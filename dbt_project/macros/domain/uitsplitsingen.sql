@@ -1,6 +1,6 @@
 {#- How the breakdowns (uitsplitsingen) of a reporting relation nest. Every breakdown adds up to
-    the 'totaal' row, except modus, which adds up to its categorie (which in turn adds up to the
-    total). Returns the key (uitsplitsing:waarde) of the cell a breakdown cell adds up to, or null
+    the 'totaal' row, except modus (and fraudetype, the partners' name for the same values), which
+    adds up to its categorie (which in turn adds up to the total). Returns the key (uitsplitsing:waarde) of the cell a breakdown cell adds up to, or null
     for the total itself. The disclosure control treats each "children add up to their parent"
     as an equation a hidden cell must not be recoverable from. -#}
 {% macro uitsplitsing_key(uitsplitsing, waarde) -%}
@@ -10,7 +10,7 @@
 {% macro uitsplitsing_ouder_key(uitsplitsing, waarde) -%}
     case
         when {{ uitsplitsing }} = 'totaal' then null
-        when {{ uitsplitsing }} = 'modus' then 'categorie:' || {{ categorie_voor_modus(waarde) }}
+        when {{ uitsplitsing }} in ('modus', 'fraudetype') then 'categorie:' || {{ categorie_voor_modus(waarde) }}
         else 'totaal:totaal'
     end
 {%- endmacro %}

@@ -1,6 +1,7 @@
 {#- Looks for hidden cells that can be recovered by subtraction, in a reporting relation with
     the standard columns (niveau, gebied_code, basisteam_code, district, jaar, kwartaal,
-    uitsplitsing, waarde, aantal, onderdrukt). Written independently of suppress_cells: it
+    uitsplitsing, waarde and a count with its hidden flag: by default aantal and onderdrukt; pass
+    count_column and hidden_column for a second published measure, such as an amount). Written independently of suppress_cells: it
     rebuilds every published equation "children add up to their parent" from the published
     rows alone:
       - gebied: the gemeenten of a basisteam add up to the basisteam, the basisteams of a district
@@ -10,7 +11,7 @@
     Fails for every equation with exactly one hidden member, unless that member is a parent
     whose children are all shown as 0 (a hidden count is at least 1, so such a parent counts
     something no child counts, like the region's gemeente onbekend, and is not derivable). -#}
-{% test no_recoverable_cells(model) %}
+{% test no_recoverable_cells(model, count_column='aantal', hidden_column='onderdrukt') %}
 with cellen as (
     select
         case when niveau = 'regio' then 'regio' else niveau || ':' || gebied_code end as gebied,
@@ -24,8 +25,8 @@ with cellen as (
         uitsplitsing,
         {{ uitsplitsing_key('uitsplitsing', 'waarde') }} as cel,
         {{ uitsplitsing_ouder_key('uitsplitsing', 'waarde') }} as ouder_cel,
-        coalesce(onderdrukt, false) as onderdrukt,
-        aantal
+        coalesce({{ hidden_column }}, false) as onderdrukt,
+        {{ count_column }} as aantal
     from {{ model }}
 ),
 
