@@ -32,7 +32,8 @@ from infopositie.settings import PROJECT_ROOT
 # Same place as infopositie.dbt.DBT_PROJECT_DIR (not imported: it pulls in psycopg at parse time).
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # A deployment may ship a manifest built in CI somewhere else; by default dbt_parse() writes it here.
-MANIFEST = Path(os.environ.get("INFOPOSITIE_DBT_MANIFEST", DBT_PROJECT_DIR / "target" / "manifest.json"))
+MANIFEST = Path(os.environ.get("INFOPOSITIE_DBT_MANIFEST")
+                or Path(os.environ.get("INFOPOSITIE_DBT_TARGET") or DBT_PROJECT_DIR / "target") / "manifest.json")
 PROFILES_YML = DBT_PROJECT_DIR / "profiles.yml"
 
 FEED_ASSETS = [Asset(raw_asset_uri(s["feed"])) for s in feed_specs()]

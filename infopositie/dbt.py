@@ -23,7 +23,9 @@ from psycopg.conninfo import conninfo_to_dict
 from infopositie.settings import PROJECT_ROOT
 
 DBT_PROJECT_DIR: Path = PROJECT_ROOT / "dbt_project"
-TARGET_DIR: Path = DBT_PROJECT_DIR / "target"
+# INFOPOSITIE_DBT_TARGET moves dbt's output (manifest, run results, docs) elsewhere: each parallel
+# test worker has its own, so no run reads another one's results.
+TARGET_DIR: Path = Path(os.environ.get("INFOPOSITIE_DBT_TARGET") or DBT_PROJECT_DIR / "target")
 MANIFEST: Path = TARGET_DIR / "manifest.json"
 # What `dbt docs generate` writes next to the manifest: the static site and the warehouse catalog.
 DOCS_INDEX: Path = TARGET_DIR / "index.html"
@@ -73,7 +75,8 @@ def dbt_invoke(url: str, args: list[str]) -> Any:
 
     with _exclusive(url):
         return dbtRunner().invoke(
-            [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+            [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(TARGET_DIR)]
         )
 
 

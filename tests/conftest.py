@@ -14,9 +14,29 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from infopositie.settings import ensure_runtime_dir
+from infopositie.settings import PROJECT_ROOT, ensure_runtime_dir
 
 ensure_runtime_dir()
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel workers share the checkout: each writes its dbt output (manifest, run results,
+    # docs) in a folder of its own. Set before anything imports infopositie.dbt.
+    os.environ["INFOPOSITIE_DBT_TARGET"] = str(PROJECT_ROOT / "dbt_project" / "target" /
+                                               os.environ["PYTEST_XDIST_WORKER"])
+
+# Tests that share state beyond their own database run on one worker each (pytest-xdist
+# --dist loadgroup): the warehouse built end to end (dbt, dashboards, governance share one build
+# per worker), and Airflow with the S3 store (one Airflow home, one SeaweedFS).
+_GROUPS = {"dbt": "warehouse", "dashboards": "warehouse", "test_governance.py": "warehouse",
+           "dags": "airflow", "s3": "airflow"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        parts = Path(item.fspath).resolve().relative_to(tests_dir).parts
+        group = _GROUPS.get(parts[0])
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 from ingest.raw_tables import ensure_raw_tables  # noqa: E402
 from warehouse.connection import warehouse_url as default_warehouse_url  # noqa: E402
