@@ -24,9 +24,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
                                                os.environ["PYTEST_XDIST_WORKER"])
 
 # Tests that share state beyond their own database run on one worker each (pytest-xdist
-# --dist loadgroup): the warehouse built end to end (dbt, dashboards, governance share one build
-# per worker), and Airflow with the S3 store (one Airflow home, one SeaweedFS).
-_GROUPS = {"dbt": "warehouse", "dashboards": "warehouse", "test_governance.py": "warehouse",
+# --dist loadgroup): the warehouse built end to end by `built_warehouse_url` (dashboards and
+# governance), each dbt test module with the warehouse its fixtures build, and Airflow with the
+# S3 store (one Airflow home, one SeaweedFS).
+_GROUPS = {"dashboards": "built-warehouse", "test_governance.py": "built-warehouse",
            "dags": "airflow", "s3": "airflow"}
 
 
@@ -34,7 +35,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     tests_dir = Path(__file__).resolve().parent
     for item in items:
         parts = Path(item.fspath).resolve().relative_to(tests_dir).parts
-        group = _GROUPS.get(parts[0])
+        group = f"dbt:{parts[-1]}" if parts[0] == "dbt" else _GROUPS.get(parts[0])
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
 

@@ -1,7 +1,7 @@
 """`dbt-metabase models` (the installed CLI) against the fake: a second, independent Metabase client.
 
 It pushes the dbt model and column docs of reporting.lokaal_beeld_kwartaal into the data model of
-the audience's connection that `apply_all` created. Needs dbt_project/target/manifest.json, which
+the audience's connection that `apply_all` created. Needs the dbt manifest (infopositie.dbt.MANIFEST), which
 `infopositie.dbt.dbt_parse` writes from the dbt project in this checkout.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 from psycopg import errors
 from psycopg.rows import dict_row
 
-from infopositie.dbt import CATALOG, DBT_PROJECT_DIR, DOCS_INDEX, dbt_invoke, dbt_parse
+from infopositie.dbt import CATALOG, DOCS_INDEX, MANIFEST, dbt_invoke, dbt_parse
 from ingest.contracts import load_contract
 from tests.conftest import create_scratch_database, drop_database
 from tests.dbt.conftest import Build, transformer_may_create_temp_tables
@@ -54,7 +54,7 @@ def test_build_runs_models_data_tests_and_unit_tests(dbt_built: Build) -> None:
               if r["status"] not in ("success", "pass", "no-op")]
     assert dbt_built.returncode == 0, failed
     assert failed == []
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     unit_tests = dbt_built.results_of("unit_test")
     assert {r["unique_id"] for r in unit_tests} == set(manifest["unit_tests"])
     assert len(unit_tests) >= 10
