@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import psycopg
+import psycopg.errors
 import psycopg.sql
 
 from infopositie.settings import load_settings
@@ -48,4 +49,7 @@ def _create_if_missing(url: str) -> None:
         params = conninfo_to_dict(url)
         name = params["dbname"]
         with psycopg.connect(make_conninfo(**{**params, "dbname": "postgres"}), autocommit=True) as conn:
-            conn.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(name)))
+            try:
+                conn.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(name)))
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                pass  # another process (a parallel test worker, an Airflow task) created it first
