@@ -281,3 +281,132 @@ def test_airflow_auth_manager_is_fit_for_production_or_flagged_as_not():
     assert "NOT PRODUCTION-READY" in header and "SimpleAuthManager" in header and "FabAuthManager" in header
     # Meanwhile the UI is reachable from this host only.
     assert published(compose["services"]["airflow-api-server"]) == ["127.0.0.1:8080:8080"]
+
+
+# --- The Celery variant (docker-compose.celery.yml, an override of docker-compose.yml) ------------
+
+CELERY = ROOT / "docker-compose.celery.yml"
+SHARED_SECRETS = ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY")
+
+
+def _merge(base: Any, override: Any) -> Any:
+    """Compose's override rule, as far as these files need it: mappings merge key by key,
+    everything else is replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    return override
+
+
+@lru_cache(maxsize=None)
+def celery_services() -> dict[str, dict[str, Any]]:
+    """The services of `docker compose -f docker-compose.yml -f docker-compose.celery.yml`."""
+    base, override = load()["services"], load(CELERY)["services"]
+    merged = {}
+    for name in base.keys() | override.keys():
+        service = dict(override.get(name, {}))
+        extends = service.pop("extends", None)
+        if extends is not None:
+            parent = dict(load(ROOT / extends["file"])["services"][extends["service"]])
+            parent.pop("depends_on", None)  # never inherited through extends
+            service = _merge(parent, service)
+        merged[name] = _merge(base.get(name, {}), service)
+    return merged
+
+
+def airflow_processes() -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in celery_services().items() if n.startswith("airflow-")}
+
+
+def test_the_celery_variant_parses_and_extends_the_base_stack():
+    override = load(CELERY)
+    assert {"redis", "airflow-worker"} <= set(override["services"])
+    assert override["services"]["airflow-worker"]["extends"] == {"file": "docker-compose.yml",
+                                                                 "service": "airflow-scheduler"}
+    assert "airflow-worker" not in load()["services"] and "redis" not in load()["services"]
+    # The override only adds to base services; it names none that docker-compose.yml lacks.
+    assert set(override["services"]) - set(load()["services"]) == {"redis", "airflow-worker"}
+
+
+def test_every_airflow_process_runs_the_celery_executor_on_one_broker_and_result_backend():
+    envs = {name: environment(s) for name, s in airflow_processes().items()}
+    assert set(envs) == {"airflow-init", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
+                         "airflow-triggerer", "airflow-worker"}
+    for key in ("AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CELERY__RESULT_BACKEND",
+                "AIRFLOW__CORE__PARALLELISM", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"):
+        assert len({env[key] for env in envs.values()}) == 1, f"{key} differs between Airflow processes"
+    env = envs["airflow-worker"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert re.fullmatch(r"redis://:\$\{REDIS_PASSWORD:\?[^}]*\}@redis:6379/\d+", env["AIRFLOW__CELERY__BROKER_URL"])
+    backend = env["AIRFLOW__CELERY__RESULT_BACKEND"]
+    assert re.fullmatch(r"db\+postgresql://airflow:\$\{AIRFLOW_DB_PASSWORD:\?[^}]*\}@postgres:5432/airflow", backend)
+    # Results in Airflow's own database: the same server, database and login as its metadata.
+    assert backend.split("://", 1)[1] == env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].split("://", 1)[1]
+
+
+def test_every_airflow_process_shares_the_fernet_key_jwt_secret_and_api_secret_key():
+    for key in SHARED_SECRETS:
+        values = {name: environment(s).get(key) for name, s in airflow_processes().items()}
+        assert len(set(values.values())) == 1, f"{key} differs: {values}"
+        value = values["airflow-worker"]
+        assert value and re.fullmatch(REQUIRED_VAR, value)
+    # The pseudonymisation key too, as the same Docker secret.
+    for name, service in airflow_processes().items():
+        assert service["secrets"] == ["pseudonym_key"], name
+
+
+def test_the_worker_scales_with_docker_compose_scale():
+    worker = celery_services()["airflow-worker"]
+    assert worker["command"] == ["celery", "worker"]
+    # --scale refuses a fixed container name or host port; a fixed hostname would make every
+    # replica claim the same Celery node name.
+    assert not {"container_name", "hostname", "ports"} & set(worker)
+    assert worker["image"] == load()["x-airflow-common"]["image"]
+    assert worker["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert worker["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}
+    assert networks_of(worker) == {"backend"}
+    assert "8793" in [str(p) for p in worker.get("expose", [])]  # task logs for the api-server
+    assert "airflow-logs:/opt/airflow/logs" in worker["volumes"]
+    assert celery_services()["airflow-scheduler"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+
+
+def test_redis_is_internal_and_its_password_stays_off_command_lines():
+    compose = load()
+    redis = celery_services()["redis"]
+    assert not published(redis) and networks_of(redis) == {"backend"}
+    assert compose["networks"]["backend"]["internal"] is True
+    assert re.fullmatch(REQUIRED_VAR, environment(redis)["REDIS_PASSWORD"])
+    text = script(redis)
+    assert "requirepass" in text and "--requirepass" not in text and "/run/redis" in redis["tmpfs"]
+    assert "-a " not in " ".join(redis["healthcheck"]["test"]) and "REDISCLI_AUTH" in redis["healthcheck"]["test"][1]
+
+
+@pytest.mark.parametrize("path", [COMPOSE, CELERY], ids=lambda p: p.name)
+def test_no_literal_secret_in_either_file(path: Path):
+    for name, service in load(path)["services"].items():
+        for key, value in environment(service).items():
+            names_a_file = key.endswith("_FILE") and value.startswith("/")
+            if SECRET_NAME.search(key) and not names_a_file:
+                assert secret_value_ok(value), f"{path.name}: {name}.{key}"
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), flags=re.M))
+    assert set(re.findall(REQUIRED_VAR, path.read_text())) <= documented
+
+
+def test_the_celery_provider_is_in_the_lock_the_image_is_built_from():
+    lock = (ROOT / "requirements.lock").read_text()
+    if not re.search(r"^apache-airflow-providers-celery==", lock, flags=re.M):
+        pytest.skip("apache-airflow-providers-celery is not pinned yet (issue 8 item 4 pins it); "
+                    "until then the Celery variant builds an image without `airflow celery`")
+    assert re.search(r"^redis==", lock, flags=re.M), "the Celery provider's Redis client is missing"
+
+
+def test_readme_production_section_documents_the_celery_variant():
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("\n## Production\n")
+    section = readme[start:readme.index("\n## ", start + 1)]
+    for needle in ("docker-compose.celery.yml", "--scale airflow-worker=", "CeleryExecutor", "db+postgresql://",
+                   "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "8793",
+                   "EXECUTION_API_SERVER_URL", "BROKER_URL", "RESULT_BACKEND", "same image", "DAG folder"):
+        assert needle in section, needle
