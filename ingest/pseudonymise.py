@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,11 +23,29 @@ class MissingKey(RuntimeError):
     pass
 
 
+class KeyFileNotPrivate(RuntimeError):
+    """The key file grants access to group or others: anyone who can read the key can confirm a
+    guessed identifier against its pseudonym, which undoes the pseudonymisation."""
+
+
+def _require_private(key_file: Path) -> None:
+    # stat() follows symlinks, so a Kubernetes-style secret (a symlink into ..data/) is judged by
+    # the file that holds the key. Write access for others is refused too: whoever can replace the
+    # key changes every pseudonym from then on.
+    mode = stat.S_IMODE(key_file.stat().st_mode)
+    if mode & 0o077:
+        raise KeyFileNotPrivate(
+            f"Pseudonymisation key file {key_file} is accessible to group or others "
+            f"(mode {mode:04o}); only its owner may read it. Fix: chmod 600 {key_file}"
+        )
+
+
 def load_key(key_file: Path, *, create: bool = False) -> bytes:
     env = os.environ.get("INFOPOSITIE_PSEUDONYM_KEY")
     if env:
         return bytes.fromhex(env.strip())
     if key_file.exists():
+        _require_private(key_file)
         return bytes.fromhex(key_file.read_text().strip())
     if not create:
         raise MissingKey(

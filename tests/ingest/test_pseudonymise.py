@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import stat
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from ingest.pseudonymise import PARALLEL_FROM, PendingPseudonyms, Pseudonymiser
+from ingest.pseudonymise import PARALLEL_FROM, KeyFileNotPrivate, PendingPseudonyms, Pseudonymiser, load_key
 
 VALUES = ["PL0900-2026000001", "", " met spatie ", "é€ß", "x" * 200, "a\nb"]
 
@@ -30,3 +33,60 @@ def test_worker_gives_the_same_pseudonyms_for_a_sliced_arrow_column():
     expected = [None if v is None else hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
     assert pending.slice(90, 200).to_pylist() == expected[90:200]
     assert pending.result() == expected
+
+
+@pytest.fixture()
+def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A key file as production mounts it; the environment key (the test default) is unset so
+    load_key really reads the file."""
+    monkeypatch.delenv("INFOPOSITIE_PSEUDONYM_KEY", raising=False)
+    path = tmp_path / "secrets" / "pseudonym.key"
+    path.parent.mkdir()
+    path.write_text(bytes(range(32)).hex() + "\n")
+    return path
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o620, 0o602, 0o666])
+def test_a_key_file_open_to_group_or_others_is_refused(key_file: Path, mode: int):
+    key_file.chmod(mode)
+    with pytest.raises(KeyFileNotPrivate) as refused:
+        load_key(key_file)
+    message = str(refused.value)
+    assert str(key_file) in message and f"chmod 600 {key_file}" in message
+    assert f"{mode:04o}" in message
+    assert bytes(range(32)).hex() not in message  # the key itself never appears
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o400])
+def test_a_key_file_only_its_owner_can_read_is_used(key_file: Path, mode: int):
+    key_file.chmod(mode)
+    assert load_key(key_file) == bytes(range(32))
+
+
+def test_the_mode_of_the_file_behind_a_symlink_counts(key_file: Path, tmp_path: Path):
+    # Kubernetes mounts secrets as symlinks into a ..data folder; the link itself is always 0777.
+    key_file.chmod(0o600)
+    link = tmp_path / "link.key"
+    link.symlink_to(key_file)
+    assert load_key(link) == bytes(range(32))
+    key_file.chmod(0o644)
+    with pytest.raises(KeyFileNotPrivate, match="chmod 600"):
+        load_key(link)
+
+
+def test_the_key_the_demo_creates_is_private_and_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("INFOPOSITIE_PSEUDONYM_KEY", raising=False)
+    path = tmp_path / "home" / "secrets" / "pseudonym.key"
+    old_umask = os.umask(0o022)  # the usual umask: it must not widen the file's mode
+    try:
+        created = load_key(path, create=True)
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert load_key(path) == created and len(created) == 32
+
+
+def test_the_environment_key_needs_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("INFOPOSITIE_PSEUDONYM_KEY", bytes(range(16)).hex())
+    assert load_key(tmp_path / "absent.key") == bytes(range(16))
