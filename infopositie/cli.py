@@ -10,6 +10,8 @@ from typing import Optional
 
 import typer
 
+from config import Env, ensure_runtime_dir, load_settings
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse: where it is, migrations.")
 dashboards_app = typer.Typer(no_args_is_help=True, help="Metabase dashboards as code.")
@@ -56,7 +58,6 @@ def warehouse_migrate() -> None:
 @warehouse_app.command("stop")
 def warehouse_stop() -> None:
     """Stop the embedded default server (its data stays)."""
-    from infopositie.settings import load_settings
     from warehouse.embedded import EmbeddedWarehouse
 
     stopped = EmbeddedWarehouse(load_settings().pgdata).stop()
@@ -148,7 +149,6 @@ def report(
 ) -> None:
     """Render the local information picture of one gemeente for one quarter (HTML)."""
     from dashboards.report import render_report
-    from infopositie.settings import load_settings
 
     path = render_report(_url(), gemeente=gemeente, kwartaal=kwartaal,
                          out_dir=out or load_settings().reports_dir, publish=publish)
@@ -157,10 +157,10 @@ def report(
 
 @dashboards_app.command("apply")
 def dashboards_apply(
-    metabase_url: str = typer.Option(..., envvar="METABASE_URL"),
-    username: Optional[str] = typer.Option(None, envvar="METABASE_USER"),
-    password: Optional[str] = typer.Option(None, envvar="METABASE_PASSWORD"),
-    api_key: Optional[str] = typer.Option(None, envvar="METABASE_API_KEY"),
+    metabase_url: str = typer.Option(..., envvar=Env.METABASE_URL),
+    username: Optional[str] = typer.Option(None, envvar=Env.METABASE_USER),
+    password: Optional[str] = typer.Option(None, envvar=Env.METABASE_PASSWORD),
+    api_key: Optional[str] = typer.Option(None, envvar=Env.METABASE_API_KEY),
 ) -> None:
     """Create or update the Metabase dashboards declared in dashboards/specs (idempotent)."""
     from dashboards.metabase.apply import apply_all
@@ -179,8 +179,6 @@ def demo() -> None:
 
 
 def main() -> None:
-    from infopositie.settings import ensure_runtime_dir
-
     ensure_runtime_dir()
     app()
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CONTRACTS_DIR = Path(__file__).parent
+from config import CONTRACTS_DIR
 
 ColumnType = Literal[
     "text", "date", "integer", "decimal", "number", "enum", "gemeente", "wijk",

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from ingest.contracts import all_contracts
+from config import PROJECT_ROOT
 from ingest.s3_policies import (
     PLATFORM, delivery_folders, env_names, identities_config, identity_names, template_config, template_text,
 )
-from infopositie.settings import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy" / "seaweedfs"
 TEMPLATE = DEPLOY / "s3.identities.template.json"

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infopositie.settings import PROJECT_ROOT
+from config import PROJECT_ROOT
 from ingest.landing import LocalLandingZone
 from ingest.synthetic import build_deliveries, generate
 
