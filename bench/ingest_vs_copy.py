@@ -79,7 +79,7 @@ def main() -> int:
                                                month="2026-02")
             zone.put("politie/registraties/registraties_online_202602.csv", february.read_bytes())
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "infopositie.cli", "ingest", "--landing", str(work / "store"),
+            subprocess.run([sys.executable, "-m", "infopositie.cli", "ingest", "--store", str(work / "store"),
                             "--json"], check=True, capture_output=True, env={**os.environ, "WAREHOUSE_URL": url})
             cli_s = time.perf_counter() - t
         finally:

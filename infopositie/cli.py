@@ -3,7 +3,6 @@ itself lives in the layer that owns it (ingest/, warehouse/, dbt_project/, dashb
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -73,9 +72,42 @@ def contracts_render() -> None:
         typer.echo(str(path))
 
 
+STORE_HELP = ("The store: a folder holding landing/, archive/ and quarantine/, or s3://bucket[/prefix] "
+              "(default: the configured store).")
+
+
+def _store_option(store: Optional[str], deprecated: Optional[str], deprecated_name: str) -> Optional[str]:
+    """The value of --store, or of the older option that named the same thing less clearly."""
+    if deprecated is None:
+        return store
+    if store is not None:
+        raise typer.BadParameter(f"give --store only (not also {deprecated_name})", param_hint="--store")
+    typer.echo(f"{deprecated_name} is deprecated: it names the store root (holding landing/, archive/ and "
+               "quarantine/), not the landing area; use --store", err=True)
+    return deprecated
+
+
+def _open_store(store: Optional[str], *, existing: bool):
+    """The store an option names (default: the configured one); a folder that cannot be a store
+    root is refused with what to pass instead, before anything is read or written there."""
+    from ingest.contracts import all_contracts
+    from ingest.landing import NotAStoreRoot, check_store_root, open_landing
+
+    location = store or load_settings().landing_url
+    if not location.startswith("s3://"):
+        prefixes = {p for c in all_contracts() for p in c.watch_prefixes}
+        try:
+            # The configured store may be new (a fresh clone): only a named one must exist already.
+            check_store_root(Path(location), prefixes, existing=existing and store is not None)
+        except NotAStoreRoot as err:
+            raise typer.BadParameter(str(err), param_hint="--store") from None
+    return open_landing(location)
+
+
 @app.command()
 def generate(
-    out: Optional[Path] = typer.Option(None, help="Landing folder (default: the configured landing zone)."),
+    store: Optional[str] = typer.Option(None, help=STORE_HELP + " Created when missing."),
+    out: Optional[str] = typer.Option(None, hidden=True, help="Deprecated: --store."),
     start: str = typer.Option("2024-01", "--from", help="First month, JJJJ-MM."),
     end: str = typer.Option("2026-10", "--to", help="Last month, JJJJ-MM."),
     seed: int = typer.Option(20261128, help="Random seed; the same seed gives the same files."),
@@ -83,25 +115,25 @@ def generate(
     batch: int = typer.Option(0, help="With --defects: 1 writes the late deliveries (corrections) that "
                                       "must follow an ingest of batch 0."),
 ) -> None:
-    """Write realistic synthetic partner deliveries into the landing zone."""
-    from ingest.landing import open_landing_zone
+    """Write realistic synthetic partner deliveries into the landing area of a store."""
     from ingest.synthetic import generate as generate_files
 
-    zone = open_landing_zone(str(out) if out else None)
+    zone = _open_store(_store_option(store, out, "--out"), existing=False)
     keys = generate_files(zone, start=start, end=end, seed=seed, defects=defects, batch=batch)
     typer.echo(f"{len(keys)} files written to {zone.describe()}")
 
 
 @app.command()
 def ingest(
-    landing: Optional[str] = typer.Option(None, help="Landing folder or s3:// URL (default: configured)."),
+    store: Optional[str] = typer.Option(None, help=STORE_HELP),
+    landing: Optional[str] = typer.Option(None, hidden=True, help="Deprecated: --store."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file processed."),
 ) -> None:
-    """Validate, pseudonymise and load every file waiting in the landing zone."""
-    from ingest.landing import open_landing_zone
+    """Validate, pseudonymise and load every file waiting in the landing area of a store."""
     from ingest.pipeline import ingest_landing
 
-    results = ingest_landing(open_landing_zone(landing), _migrated_url(), progress=not as_json)
+    zone = _open_store(_store_option(store, landing, "--landing"), existing=True)
+    results = ingest_landing(zone, _migrated_url(), progress=not as_json)
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
     else:

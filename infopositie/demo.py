@@ -32,7 +32,7 @@ def _done(started: float, text: str = "") -> None:
 def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, ...] = REPORT_QUARTERS) -> int:
     from infopositie import orchestrate
     from ingest.contracts import all_contracts
-    from ingest.landing import open_landing_zone
+    from ingest.landing import open_landing
     from ingest.pseudonymise import load_key
     from ingest.raw_tables import ensure_raw_tables
     from ingest.synthetic import generate
@@ -48,7 +48,7 @@ def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, 
     _done(t, f"{'embedded default' if not settings.warehouse_url else 'WAREHOUSE_URL'}, "
              f"{len(applied)} new migrations")
 
-    zone = open_landing_zone()
+    zone = open_landing(settings.landing_url)
     _done(t, f"landing zone: {zone.describe()}")
     feeds = [c.feed for c in all_contracts()]
     summaries = []
