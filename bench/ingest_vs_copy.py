@@ -43,7 +43,7 @@ def main() -> int:
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
     from ingest.pseudonymise import load_key
-    from ingest.synthetic.politie import write_police_bench_file
+    from synthetic.politie import write_police_bench_file
     from tests.conftest import create_scratch_database, drop_database
 
     load_key(load_settings().pseudonym_key_file, create=True)

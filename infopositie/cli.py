@@ -116,10 +116,10 @@ def generate(
                                       "must follow an ingest of batch 0."),
 ) -> None:
     """Write realistic synthetic partner deliveries into the landing area of a store."""
-    from ingest.synthetic import generate as generate_files
+    from infopositie.checkout import synthetic
 
     zone = _open_store(_store_option(store, out, "--out"), existing=False)
-    keys = generate_files(zone, start=start, end=end, seed=seed, defects=defects, batch=batch)
+    keys = synthetic().generate(zone, start=start, end=end, seed=seed, defects=defects, batch=batch)
     typer.echo(f"{len(keys)} files written to {zone.describe()}")
 
 

@@ -35,7 +35,7 @@ def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, 
     from ingest.landing import open_landing
     from ingest.pseudonymise import load_key
     from ingest.raw_tables import ensure_raw_tables
-    from ingest.synthetic import generate
+    from infopositie.checkout import synthetic
     from warehouse.connection import warehouse_url
     from warehouse.migrate import migrate
 
@@ -55,7 +55,7 @@ def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, 
     for batch, label in ((0, "the monthly deliveries, with realistic defects"),
                          (1, "late deliveries: a corrected month and a refused file")):
         t = _step(f"Partner deliveries: {label}")
-        keys = generate(zone, start=start, end=end, defects=True, feeds=feeds, batch=batch)
+        keys = synthetic().generate(zone, start=start, end=end, defects=True, feeds=feeds, batch=batch)
         _done(t, f"{len(keys)} files in {zone.describe()}")
         t = _step("Airflow: ingest DAG per feed (dag.test)")
         summaries.append(orchestrate.run_feed_dags(feeds))

@@ -124,7 +124,7 @@ def built_warehouse_url(tmp_path_factory: pytest.TempPathFactory, pseudonym_key:
     from ingest.contracts import all_contracts
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
-    from ingest.synthetic import generate
+    from synthetic import generate
 
     url = create_scratch_database("built")
     zone = LocalLandingZone(tmp_path_factory.mktemp("built-store"))

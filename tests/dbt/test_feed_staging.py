@@ -29,7 +29,7 @@ from infopositie.dbt import TARGET_DIR, dbt_build, dbt_invoke
 from ingest.contracts import load_contract
 from ingest.landing import LocalLandingZone
 from ingest.pipeline import ingest_landing
-from ingest.synthetic import build_deliveries, generate
+from synthetic import build_deliveries, generate
 from tests.conftest import create_scratch_database, drop_database
 from tests.dbt.conftest import TEMP_GRANT, transformer_may_create_temp_tables
 

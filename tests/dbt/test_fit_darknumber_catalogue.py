@@ -74,7 +74,7 @@ class Warehouse:
 def warehouse(tmp_path_factory: pytest.TempPathFactory, pseudonym_key: bytes) -> Iterator[Warehouse]:
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
-    from ingest.synthetic import generate
+    from synthetic import generate
 
     url = create_scratch_database("fit")
     zone = LocalLandingZone(tmp_path_factory.mktemp("fit-store"))

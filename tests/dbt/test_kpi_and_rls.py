@@ -95,7 +95,7 @@ def _publish(url: str) -> dict[int, set[str]]:
 def warehouse(tmp_path_factory: pytest.TempPathFactory, pseudonym_key: bytes) -> Iterator[Warehouse]:
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
-    from ingest.synthetic import generate
+    from synthetic import generate
 
     url = create_scratch_database("kpi")
     zone = LocalLandingZone(tmp_path_factory.mktemp("kpi-store"))

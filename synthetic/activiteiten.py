@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from ingest.synthetic.common import Gemeente, Month, gemeenten, largest_remainder, nl_date, rng_for
-from ingest.synthetic.xlsx import workbook_bytes
+from synthetic.common import Gemeente, Month, gemeenten, largest_remainder, nl_date, rng_for
+from synthetic.xlsx import workbook_bytes
 
 FEED = "activiteiten"
 REGIO_PREFIX = "regio/activiteiten/"

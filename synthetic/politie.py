@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.synthetic.common import (
+from synthetic.common import (
     AGE_RANGES, MODI, MODUS_MIX, Month, gemeenten, nl_amount, nl_date, population_shares,
     rng_for, volume_factor, wijk_codes,
 )

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from ingest.synthetic.common import Month, gemeenten, rng_for
-from ingest.synthetic.xlsx import workbook_bytes
+from synthetic.common import Month, gemeenten, rng_for
+from synthetic.xlsx import workbook_bytes
 
 FEED = "riec_casussen"
 PREFIX = "riec/casussen/"

@@ -13,7 +13,7 @@ import io
 
 import numpy as np
 
-from ingest.synthetic.common import Month, gemeenten, rng_for
+from synthetic.common import Month, gemeenten, rng_for
 
 VM_PREFIX = "cbs/veiligheidsmonitor/"
 BEVOLKING_PREFIX = "cbs/bevolking/"

@@ -12,9 +12,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from ingest.synthetic.common import MODI, Month, gemeenten, modus_category, rng_for
-from ingest.synthetic.politie import PoliceModel
-from ingest.synthetic.xlsx import workbook_bytes
+from synthetic.common import MODI, Month, gemeenten, modus_category, rng_for
+from synthetic.politie import PoliceModel
+from synthetic.xlsx import workbook_bytes
 
 FEED = "om_instroom"
 PREFIX = "om/instroom/"

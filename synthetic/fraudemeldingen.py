@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from ingest.synthetic.common import MODI, Month, gemeenten, rng_for
-from ingest.synthetic.politie import PROFILES, PoliceModel
+from synthetic.common import MODI, Month, gemeenten, rng_for
+from synthetic.politie import PROFILES, PoliceModel
 
 FEED = "fraudemeldingen"
 PARTNERS = ("bank-a", "bank-b", "fraudehelpdesk")
