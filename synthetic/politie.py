@@ -1,6 +1,6 @@
 """Synthetic police registrations of online crime (feed politie_registraties).
 
-One CSV per registration month, exactly as /work/shared/feeds/politie_registraties.md describes.
+One CSV per registration month, exactly as docs/sources/feeds/politie_registraties.md describes.
 The volumes come from a `PoliceModel` (population x local rate x modus mix x season x trend), so
 that other feeds (OM instroom, fraud reports) can follow the same underlying picture. Row details
 are drawn vectorised with numpy: the benchmark writes a million rows in a few seconds.

@@ -1,4 +1,4 @@
-"""Every rule of shared/feeds/politie_registraties.md and of the general feed rules, one by one,
+"""Every rule of docs/sources/feeds/politie_registraties.md and of the general feed rules, one by one,
 through the real pipeline into a real Postgres."""
 from __future__ import annotations
 
