@@ -11,6 +11,7 @@ Everything local lives under one git-ignored home folder so that a fresh clone s
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,13 +63,19 @@ class Env:
 
 class Role:
     """The warehouse's database roles (created by warehouse/migrations; one reporter role per
-    audience is derived from the reference data, see `reporter_role`)."""
+    basisteam audience is derived from the reference data, see `for_basisteam`)."""
 
     LOADER = "loader"
     TRANSFORMER = "transformer"
     READER = "reader"
     REPORTER = "reporter"
     REPORTER_REGIO = "reporter_regio"
+
+    @staticmethod
+    def for_basisteam(basisteam_code: str) -> str:
+        """The reporter role of a basisteam's audience, exactly as migration V006 derives it in SQL
+        (MN-US1 -> reporter_mn_us1)."""
+        return f"{Role.REPORTER}_" + re.sub(r"[^a-z0-9]+", "_", basisteam_code.lower())
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config import DOCS_DIR, PROJECT_ROOT, REFERENCE_DIR, load_settings
+from config import DOCS_DIR, PROJECT_ROOT, REFERENCE_DIR, Role, load_settings
 from ingest.contracts import AGE_BANDS, AGE_UNKNOWN, Contract, all_contracts
 from ingest.contracts.docs import CADENCE_NL
 
@@ -67,7 +66,7 @@ class Audience:
 
 def role_for(basisteam_code: str) -> str:
     """The role of a basisteam's audience, as reference.audiences (V006) derives it."""
-    return "reporter_" + re.sub(r"[^a-z0-9]+", "_", basisteam_code.lower())
+    return Role.for_basisteam(basisteam_code)
 
 
 def load_manifest(path: Path) -> dict[str, Any]:

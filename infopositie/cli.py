@@ -3,6 +3,7 @@ itself lives in the layer that owns it (ingest/, warehouse/, dbt_project/, dashb
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -104,20 +105,32 @@ def _open_store(store: Optional[str], *, existing: bool):
     return open_landing(location)
 
 
+def _month(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value.strip()):
+        raise typer.BadParameter(f"{value!r} is not a month: expected JJJJ-MM, e.g. 2026-01")
+    return value.strip()
+
+
 @app.command()
 def generate(
     store: Optional[str] = typer.Option(None, help=STORE_HELP + " Created when missing."),
     out: Optional[str] = typer.Option(None, hidden=True, help="Deprecated: --store."),
-    start: str = typer.Option("2024-01", "--from", help="First month, JJJJ-MM."),
-    end: str = typer.Option("2026-10", "--to", help="Last month, JJJJ-MM."),
+    start: str = typer.Option("2024-01", "--from", callback=_month, help="First month, JJJJ-MM."),
+    end: str = typer.Option("2026-10", "--to", callback=_month, help="Last month, JJJJ-MM."),
     seed: int = typer.Option(20261128, help="Random seed; the same seed gives the same files."),
     defects: bool = typer.Option(False, help="Inject the defects the feed specs describe."),
-    batch: int = typer.Option(0, help="With --defects: 1 writes the late deliveries (corrections) that "
-                                      "must follow an ingest of batch 0."),
+    batch: int = typer.Option(0, min=0, max=1, help="With --defects: 1 writes the late deliveries "
+                                                    "(corrections) that must follow an ingest of batch 0."),
 ) -> None:
     """Write realistic synthetic partner deliveries into the landing area of a store."""
     from infopositie.checkout import synthetic
 
+    if end < start:
+        raise typer.BadParameter(f"--to {end} lies before --from {start}", param_hint="--to")
+    if batch and not defects:
+        # Without defects every delivery is in batch 0: batch 1 would silently write nothing.
+        raise typer.BadParameter("batch 1 holds the late corrections of --defects: add --defects",
+                                 param_hint="--batch")
     zone = _open_store(_store_option(store, out, "--out"), existing=False)
     keys = synthetic().generate(zone, start=start, end=end, seed=seed, defects=defects, batch=batch)
     typer.echo(f"{len(keys)} files written to {zone.describe()}")
@@ -174,16 +187,22 @@ def build(select: Optional[str] = typer.Option(None, help="dbt selection, e.g. '
 
 @app.command()
 def report(
-    gemeente: str = typer.Option(..., help="Gemeentecode, e.g. GM0344."),
-    kwartaal: str = typer.Option(..., help="Kwartaal, e.g. 2026-Q1."),
-    out: Optional[Path] = typer.Option(None, help="Output folder."),
+    gemeente: str = typer.Option(..., help="Gemeente, by code or name, e.g. GM0344 or Utrecht."),
+    kwartaal: str = typer.Option(..., help="Kwartaal, JJJJ-Qn, e.g. 2026-Q1."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default: reports/ in the platform home)."),
     publish: bool = typer.Option(False, help="Record it as handed to the driehoek (publication log, goal 1)."),
 ) -> None:
     """Render the local information picture of one gemeente for one quarter (HTML)."""
     from dashboards.report import render_report
+    from dashboards.report.data import ReportInputError
 
-    path = render_report(_url(), gemeente=gemeente, kwartaal=kwartaal,
-                         out_dir=out or load_settings().reports_dir, publish=publish)
+    try:
+        path = render_report(_url(), gemeente=gemeente, kwartaal=kwartaal,
+                             out_dir=out or load_settings().reports_dir, publish=publish)
+    except ReportInputError as err:
+        # An unknown gemeente or a quarter without figures is the caller's input, not a crash.
+        typer.secho(str(err), fg="red", err=True)
+        raise typer.Exit(2) from None
     typer.echo(str(path))
 
 

@@ -94,3 +94,18 @@ def test_generate_refuses_to_write_into_the_landing_area_itself(tmp_path: Path):
     assert result.exit_code == 2
     assert "looks like the landing area itself" in said(result)
     assert not (area / "landing").exists()
+
+
+def test_generate_refuses_what_it_cannot_use(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from infopositie.cli import app
+
+    store = str(tmp_path / "store")
+    for args, message in ((["--from", "2025-13"], "is not a month"),
+                          (["--from", "2025-06", "--to", "2025-01"], "lies before"),
+                          (["--batch", "1"], "add --defects")):
+        result = CliRunner().invoke(app, ["generate", "--store", store, *args])
+        assert result.exit_code == 2, result.output
+        assert message in said(result)
+    assert not (tmp_path / "store").exists()
