@@ -31,11 +31,11 @@ def _done(started: float, text: str = "") -> None:
 
 def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, ...] = REPORT_QUARTERS) -> int:
     from infopositie import orchestrate
+    from infopositie.checkout import synthetic
     from ingest.contracts import all_contracts
     from ingest.landing import open_landing
     from ingest.pseudonymise import load_key
     from ingest.raw_tables import ensure_raw_tables
-    from infopositie.checkout import synthetic
     from warehouse.connection import warehouse_url
     from warehouse.migrate import migrate
 

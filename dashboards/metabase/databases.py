@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from psycopg.conninfo import conninfo_to_dict
 
 from config import Env
-
 from dashboards.metabase.client import MetabaseClient
 from dashboards.metabase.summary import Summary
 from dashboards.spec import Audience

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.contracts import all_contracts
 from config import PROJECT_ROOT
+from ingest.contracts import all_contracts
 from ingest.landing.s3_policies import (
     PLATFORM, delivery_folders, env_names, identities_config, identity_names, template_config, template_text,
 )
