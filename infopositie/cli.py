@@ -6,11 +6,14 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from config import Env, ensure_runtime_dir, load_settings
+
+if TYPE_CHECKING:
+    from ingest.landing import LandingZone
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse: where it is, migrations.")
@@ -73,8 +76,9 @@ def contracts_render() -> None:
         typer.echo(str(path))
 
 
-STORE_HELP = ("The store: a folder holding landing/, archive/ and quarantine/, or s3://bucket[/prefix] "
-              "(default: the configured store).")
+# No square brackets: typer renders help texts as rich markup.
+STORE_HELP = ("The store: a folder holding landing/, archive/ and quarantine/, or an s3://bucket URL "
+              "(optionally s3://bucket/prefix); default: the configured store.")
 
 
 def _store_option(store: Optional[str], deprecated: Optional[str], deprecated_name: str) -> Optional[str]:
@@ -88,7 +92,7 @@ def _store_option(store: Optional[str], deprecated: Optional[str], deprecated_na
     return deprecated
 
 
-def _open_store(store: Optional[str], *, existing: bool):
+def _open_store(store: Optional[str], *, existing: bool) -> "LandingZone":
     """The store an option names (default: the configured one); a folder that cannot be a store
     root is refused with what to pass instead, before anything is read or written there."""
     from ingest.contracts import all_contracts

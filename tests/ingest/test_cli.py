@@ -109,3 +109,16 @@ def test_generate_refuses_what_it_cannot_use(tmp_path: Path):
         assert result.exit_code == 2, result.output
         assert message in said(result)
     assert not (tmp_path / "store").exists()
+
+
+def test_every_command_explains_itself():
+    """Help texts are rendered as markup: a stray bracket in one breaks that command's --help."""
+    from typer.testing import CliRunner
+
+    from infopositie.cli import app
+
+    commands = [["generate"], ["ingest"], ["deliveries"], ["build"], ["report"], ["demo"], ["warehouse", "url"],
+                ["warehouse", "migrate"], ["warehouse", "stop"], ["dashboards", "apply"], ["contracts", "render"]]
+    for command in commands:
+        result = CliRunner().invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, (command, result.output)
