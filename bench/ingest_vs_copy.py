@@ -11,7 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
+from config import ensure_runtime_dir, load_settings
+from warehouse.connection import connect
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 OM_ROWS = int(os.environ.get("BENCH_OM_ROWS", "200000"))
@@ -19,7 +20,7 @@ OM_ROWS = int(os.environ.get("BENCH_OM_ROWS", "200000"))
 
 def _bare_copy(url: str, path: Path) -> float:
     header = path.open("r", encoding="utf-8-sig").readline().strip().split(";")
-    with psycopg.connect(url, autocommit=True) as conn:
+    with connect(url, autocommit=True) as conn:
         conn.execute("drop table if exists public.bench_bare_copy")
         conn.execute("create table public.bench_bare_copy (" + ", ".join(f'"{h}" text' for h in header) + ")")
         start = time.perf_counter()
@@ -33,19 +34,16 @@ def _bare_copy(url: str, path: Path) -> float:
 
 
 def _checkpoint(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
+    with connect(url, autocommit=True) as conn:
         conn.execute("checkpoint")
 
 
 def main() -> int:
-    from infopositie.settings import ensure_runtime_dir
-
     ensure_runtime_dir()
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
     from ingest.pseudonymise import load_key
-    from ingest.synthetic.politie import write_police_bench_file
-    from infopositie.settings import load_settings
+    from synthetic.politie import write_police_bench_file
     from tests.conftest import create_scratch_database, drop_database
 
     load_key(load_settings().pseudonym_key_file, create=True)
@@ -81,7 +79,7 @@ def main() -> int:
                                                month="2026-02")
             zone.put("politie/registraties/registraties_online_202602.csv", february.read_bytes())
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "infopositie.cli", "ingest", "--landing", str(work / "store"),
+            subprocess.run([sys.executable, "-m", "infopositie.cli", "ingest", "--store", str(work / "store"),
                             "--json"], check=True, capture_output=True, env={**os.environ, "WAREHOUSE_URL": url})
             cli_s = time.perf_counter() - t
         finally:

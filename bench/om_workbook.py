@@ -12,8 +12,9 @@ from openpyxl import Workbook, load_workbook
 
 from ingest.contracts import load_contract
 
-CATEGORIES = ["cybercrime", "gedigitaliseerde criminaliteit"]
-DECISIONS = ["dagvaarding", "strafbeschikking", "sepot", "transactie", "voeging", "geen beslissing"]
+_CONTRACT = load_contract("om_instroom")
+CATEGORIES = _CONTRACT.column("categorie").values
+DECISIONS = _CONTRACT.column("beslissing").values
 
 
 def write_om_workbook(path: Path, rows: int, seed: int = 1) -> Path:
@@ -24,7 +25,7 @@ def write_om_workbook(path: Path, rows: int, seed: int = 1) -> Path:
     codes = [g["gemeentecode"] for g in current_gemeenten()]
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Instroom")
-    ws.append(["parketnummer", "instroomdatum", "pleeggemeente", "categorie", "feit", "beslissing", "beslisdatum"])
+    ws.append([c.name for c in _CONTRACT.columns])
     start = date(2026, 1, 1)
     days = rng.integers(0, 90, rows)
     decided = rng.integers(0, 6, rows)
@@ -50,7 +51,7 @@ def bench_om(work: Path, rows: int) -> None:
           f"{time.perf_counter() - t:.1f} s")
     data = path.read_bytes()
     t = time.perf_counter()
-    read_xlsx(load_contract("om_instroom"), data)
+    read_xlsx(_CONTRACT, data)
     calamine_s = time.perf_counter() - t
     t = time.perf_counter()
     sheet = load_workbook(io.BytesIO(data), read_only=True)["Instroom"]

@@ -11,6 +11,7 @@ Everything local lives under one git-ignored home folder so that a fresh clone s
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,23 +35,55 @@ class Env:
     AIRFLOW_HOME = "AIRFLOW_HOME"
     DBT_TARGET = "INFOPOSITIE_DBT_TARGET"
     DBT_MANIFEST = "INFOPOSITIE_DBT_MANIFEST"
+    # The connection dbt_project/profiles.yml reads (derived from the warehouse URL by infopositie.dbt).
     DBT_HOST = "INFOPOSITIE_DBT_HOST"
+    DBT_PORT = "INFOPOSITIE_DBT_PORT"
+    DBT_USER = "INFOPOSITIE_DBT_USER"
+    DBT_PASSWORD = "INFOPOSITIE_DBT_PASSWORD"
+    DBT_DBNAME = "INFOPOSITIE_DBT_DBNAME"
     S3_ENDPOINT = "INFOPOSITIE_S3_ENDPOINT"
+    # boto3's own names; read by the S3 landing zone next to its endpoint.
+    AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
+    AWS_REGION = "AWS_REGION"
     METABASE_URL = "METABASE_URL"
     METABASE_USER = "METABASE_USER"
     METABASE_PASSWORD = "METABASE_PASSWORD"
     METABASE_API_KEY = "METABASE_API_KEY"
+    # First start of a Metabase without an admin (dashboards/metabase/client.py).
+    METABASE_ADMIN_EMAIL = "METABASE_ADMIN_EMAIL"
+    METABASE_ADMIN_PASSWORD = "METABASE_ADMIN_PASSWORD"
+    METABASE_ADMIN_FIRST_NAME = "METABASE_ADMIN_FIRST_NAME"
+    METABASE_ADMIN_LAST_NAME = "METABASE_ADMIN_LAST_NAME"
+    # How Metabase (in its own container) reaches the warehouse, when that differs from our URL.
+    METABASE_WAREHOUSE_HOST = "METABASE_WAREHOUSE_HOST"
+    METABASE_WAREHOUSE_PORT = "METABASE_WAREHOUSE_PORT"
+    METABASE_WAREHOUSE_DBNAME = "METABASE_WAREHOUSE_DBNAME"
+    METABASE_WAREHOUSE_SSL = "METABASE_WAREHOUSE_SSL"
 
 
 class Role:
     """The warehouse's database roles (created by warehouse/migrations; one reporter role per
-    audience is derived from the reference data, see `reporter_role`)."""
+    basisteam audience is derived from the reference data, see `for_basisteam`)."""
 
     LOADER = "loader"
     TRANSFORMER = "transformer"
     READER = "reader"
     REPORTER = "reporter"
     REPORTER_REGIO = "reporter_regio"
+
+    @staticmethod
+    def for_basisteam(basisteam_code: str) -> str:
+        """The reporter role of a basisteam's audience, exactly as migration V006 derives it in SQL
+        (MN-US1 -> reporter_mn_us1)."""
+        return f"{Role.REPORTER}_" + re.sub(r"[^a-z0-9]+", "_", basisteam_code.lower())
+
+
+@dataclass(frozen=True)
+class MetabaseSettings:
+    url: str | None
+    username: str | None
+    password: str | None
+    api_key: str | None
 
 
 @dataclass(frozen=True)
@@ -61,6 +94,8 @@ class Settings:
     pseudonym_key_file: Path
     airflow_home: Path
     dbt_target_dir: Path
+    dbt_manifest: Path
+    metabase: MetabaseSettings
 
     @property
     def pgdata(self) -> Path:
@@ -74,13 +109,22 @@ class Settings:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     home = Path(env.get(Env.HOME) or PROJECT_ROOT / ".infopositie").resolve()
+    dbt_target_dir = Path(env.get(Env.DBT_TARGET) or DBT_PROJECT_DIR / "target")
     return Settings(
         home=home,
         landing_url=env.get(Env.LANDING) or str(home / "store"),
         warehouse_url=env.get(Env.WAREHOUSE_URL) or None,
         pseudonym_key_file=Path(env.get(Env.PSEUDONYM_KEY_FILE) or home / "secrets" / "pseudonym.key"),
         airflow_home=Path(env.get(Env.AIRFLOW_HOME) or home / "airflow"),
-        dbt_target_dir=Path(env.get(Env.DBT_TARGET) or DBT_PROJECT_DIR / "target"),
+        dbt_target_dir=dbt_target_dir,
+        # A deployment may ship a manifest built in CI elsewhere; by default dbt parse writes it here.
+        dbt_manifest=Path(env.get(Env.DBT_MANIFEST) or dbt_target_dir / "manifest.json"),
+        metabase=MetabaseSettings(
+            url=env.get(Env.METABASE_URL) or None,
+            username=env.get(Env.METABASE_USER) or None,
+            password=env.get(Env.METABASE_PASSWORD) or None,
+            api_key=env.get(Env.METABASE_API_KEY) or None,
+        ),
     )
 
 

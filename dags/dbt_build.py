@@ -26,14 +26,11 @@ from typing import Any
 import yaml
 from airflow.sdk import Asset, AssetAny, dag, task
 
+from config import DBT_PROJECT_DIR, Env, load_settings
 from infopositie.orchestrate import DBT_DAG_ID, OWNER, REPORTING_ASSET_URI, feed_specs, raw_asset_uri
-from infopositie.settings import PROJECT_ROOT
 
-# Same place as infopositie.dbt.DBT_PROJECT_DIR (not imported: it pulls in psycopg at parse time).
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-# A deployment may ship a manifest built in CI somewhere else; by default dbt_parse() writes it here.
-MANIFEST = Path(os.environ.get("INFOPOSITIE_DBT_MANIFEST")
-                or Path(os.environ.get("INFOPOSITIE_DBT_TARGET") or DBT_PROJECT_DIR / "target") / "manifest.json")
+# INFOPOSITIE_DBT_MANIFEST, else where dbt_parse() writes it.
+MANIFEST = load_settings().dbt_manifest
 PROFILES_YML = DBT_PROJECT_DIR / "profiles.yml"
 
 FEED_ASSETS = [Asset(raw_asset_uri(s["feed"])) for s in feed_specs()]
@@ -53,7 +50,7 @@ DAG_ARGS: dict[str, Any] = dict(
 def _set_dbt_env(context: Any = None) -> None:
     """Give dbt its INFOPOSITIE_DBT_* variables from the warehouse URL unless the environment has
     them. Runs in the task process just before dbt (operator pre_execute), never at parse time."""
-    if os.environ.get("INFOPOSITIE_DBT_HOST"):
+    if os.environ.get(Env.DBT_HOST):
         return
     from infopositie.dbt import dbt_env
     from warehouse.connection import warehouse_url

@@ -54,10 +54,11 @@ def build_ingest_dag(spec: dict[str, Any]):
             from airflow.sdk import get_current_context
             from airflow.sdk.exceptions import AirflowSkipException
 
+            from config import load_settings
             from ingest.contracts import contract_for_key, load_contract
-            from ingest.landing import open_landing_zone
+            from ingest.landing import open_landing
 
-            zone = open_landing_zone()
+            zone = open_landing(load_settings().landing_url)
             # Exactly the files ingest_landing(feeds=[feed]) will take: under a watched prefix and
             # recognised by the contract (a {partner} folder matches any partner's folder).
             candidates = {key for prefix in load_contract(feed).watch_prefixes for key in zone.waiting(prefix)}
@@ -71,13 +72,14 @@ def build_ingest_dag(spec: dict[str, Any]):
             from airflow.sdk import get_current_context
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from ingest.landing import open_landing_zone
+            from config import load_settings
+            from ingest.landing import open_landing
             from ingest.pipeline import ingest_landing
             from warehouse.connection import warehouse_url
 
             context = get_current_context()
             print(f"{len(seen)} file(s) seen by the sensor: {', '.join(seen[:10])}")
-            results = ingest_landing(open_landing_zone(), warehouse_url(), feeds=[feed])
+            results = ingest_landing(open_landing(load_settings().landing_url), warehouse_url(), feeds=[feed])
             summaries = [r.as_dict() for r in results]
             for r in results:
                 print(r.summary_line())

@@ -19,20 +19,18 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from config import DOCS_DIR, PROJECT_ROOT, REFERENCE_DIR, Role, load_settings
 from ingest.contracts import AGE_BANDS, AGE_UNKNOWN, Contract, all_contracts
 from ingest.contracts.docs import CADENCE_NL
-from infopositie.settings import PROJECT_ROOT
 
-CATALOGUE = PROJECT_ROOT / "docs" / "catalogus_wpg20.md"
-REFERENCE_GEMEENTEN = PROJECT_ROOT / "warehouse" / "reference" / "gemeenten.csv"
+CATALOGUE = DOCS_DIR / "catalogus_wpg20.md"
+REFERENCE_GEMEENTEN = REFERENCE_DIR / "gemeenten.csv"
 REPORTING_SCHEMA = "reporting"
 RAW_SCHEMA = "raw"
 # `dbt parse` never connects to the warehouse; the URL only fills in the profile's variables.
@@ -68,7 +66,7 @@ class Audience:
 
 def role_for(basisteam_code: str) -> str:
     """The role of a basisteam's audience, as reference.audiences (V006) derives it."""
-    return "reporter_" + re.sub(r"[^a-z0-9]+", "_", basisteam_code.lower())
+    return Role.for_basisteam(basisteam_code)
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
@@ -249,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.manifest is None:
         from infopositie.dbt import dbt_parse
 
-        args.manifest = dbt_parse(os.environ.get("WAREHOUSE_URL") or OFFLINE_URL)
+        args.manifest = dbt_parse(load_settings().warehouse_url or OFFLINE_URL)
     text = render(load_manifest(args.manifest))
     if args.check:
         current = CATALOGUE.read_text(encoding="utf-8") if CATALOGUE.exists() else ""

@@ -3,12 +3,17 @@ itself lives in the layer that owns it (ingest/, warehouse/, dbt_project/, dashb
 from __future__ import annotations
 
 import json
-import os
+import re
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+
+from config import Env, ensure_runtime_dir, load_settings
+
+if TYPE_CHECKING:
+    from ingest.landing import LandingZone
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse: where it is, migrations.")
@@ -56,7 +61,6 @@ def warehouse_migrate() -> None:
 @warehouse_app.command("stop")
 def warehouse_stop() -> None:
     """Stop the embedded default server (its data stays)."""
-    from infopositie.settings import load_settings
     from warehouse.embedded import EmbeddedWarehouse
 
     stopped = EmbeddedWarehouse(load_settings().pgdata).stop()
@@ -72,35 +76,81 @@ def contracts_render() -> None:
         typer.echo(str(path))
 
 
+# No square brackets: typer renders help texts as rich markup.
+STORE_HELP = ("The store: a folder holding landing/, archive/ and quarantine/, or an s3://bucket URL "
+              "(optionally s3://bucket/prefix); default: the configured store.")
+
+
+def _store_option(store: Optional[str], deprecated: Optional[str], deprecated_name: str) -> Optional[str]:
+    """The value of --store, or of the older option that named the same thing less clearly."""
+    if deprecated is None:
+        return store
+    if store is not None:
+        raise typer.BadParameter(f"give --store only (not also {deprecated_name})", param_hint="--store")
+    typer.echo(f"{deprecated_name} is deprecated: it names the store root (holding landing/, archive/ and "
+               "quarantine/), not the landing area; use --store", err=True)
+    return deprecated
+
+
+def _open_store(store: Optional[str], *, existing: bool) -> "LandingZone":
+    """The store an option names (default: the configured one); a folder that cannot be a store
+    root is refused with what to pass instead, before anything is read or written there."""
+    from ingest.contracts import all_contracts
+    from ingest.landing import NotAStoreRoot, check_store_root, open_landing
+
+    location = store or load_settings().landing_url
+    if not location.startswith("s3://"):
+        prefixes = {p for c in all_contracts() for p in c.watch_prefixes}
+        try:
+            # The configured store may be new (a fresh clone): only a named one must exist already.
+            check_store_root(Path(location), prefixes, existing=existing and store is not None)
+        except NotAStoreRoot as err:
+            raise typer.BadParameter(str(err), param_hint="--store") from None
+    return open_landing(location)
+
+
+def _month(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value.strip()):
+        raise typer.BadParameter(f"{value!r} is not a month: expected JJJJ-MM, e.g. 2026-01")
+    return value.strip()
+
+
 @app.command()
 def generate(
-    out: Optional[Path] = typer.Option(None, help="Landing folder (default: the configured landing zone)."),
-    start: str = typer.Option("2024-01", "--from", help="First month, JJJJ-MM."),
-    end: str = typer.Option("2026-10", "--to", help="Last month, JJJJ-MM."),
+    store: Optional[str] = typer.Option(None, help=STORE_HELP + " Created when missing."),
+    out: Optional[str] = typer.Option(None, hidden=True, help="Deprecated: --store."),
+    start: str = typer.Option("2024-01", "--from", callback=_month, help="First month, JJJJ-MM."),
+    end: str = typer.Option("2026-10", "--to", callback=_month, help="Last month, JJJJ-MM."),
     seed: int = typer.Option(20261128, help="Random seed; the same seed gives the same files."),
     defects: bool = typer.Option(False, help="Inject the defects the feed specs describe."),
-    batch: int = typer.Option(0, help="With --defects: 1 writes the late deliveries (corrections) that "
-                                      "must follow an ingest of batch 0."),
+    batch: int = typer.Option(0, min=0, max=1, help="With --defects: 1 writes the late deliveries "
+                                                    "(corrections) that must follow an ingest of batch 0."),
 ) -> None:
-    """Write realistic synthetic partner deliveries into the landing zone."""
-    from ingest.landing import open_landing_zone
-    from ingest.synthetic import generate as generate_files
+    """Write realistic synthetic partner deliveries into the landing area of a store."""
+    from infopositie.checkout import synthetic
 
-    zone = open_landing_zone(str(out) if out else None)
-    keys = generate_files(zone, start=start, end=end, seed=seed, defects=defects, batch=batch)
+    if end < start:
+        raise typer.BadParameter(f"--to {end} lies before --from {start}", param_hint="--to")
+    if batch and not defects:
+        # Without defects every delivery is in batch 0: batch 1 would silently write nothing.
+        raise typer.BadParameter("batch 1 holds the late corrections of --defects: add --defects",
+                                 param_hint="--batch")
+    zone = _open_store(_store_option(store, out, "--out"), existing=False)
+    keys = synthetic().generate(zone, start=start, end=end, seed=seed, defects=defects, batch=batch)
     typer.echo(f"{len(keys)} files written to {zone.describe()}")
 
 
 @app.command()
 def ingest(
-    landing: Optional[str] = typer.Option(None, help="Landing folder or s3:// URL (default: configured)."),
+    store: Optional[str] = typer.Option(None, help=STORE_HELP),
+    landing: Optional[str] = typer.Option(None, hidden=True, help="Deprecated: --store."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file processed."),
 ) -> None:
-    """Validate, pseudonymise and load every file waiting in the landing zone."""
-    from ingest.landing import open_landing_zone
+    """Validate, pseudonymise and load every file waiting in the landing area of a store."""
     from ingest.pipeline import ingest_landing
 
-    results = ingest_landing(open_landing_zone(landing), _migrated_url(), progress=not as_json)
+    zone = _open_store(_store_option(store, landing, "--landing"), existing=True)
+    results = ingest_landing(zone, _migrated_url(), progress=not as_json)
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
     else:
@@ -141,26 +191,31 @@ def build(select: Optional[str] = typer.Option(None, help="dbt selection, e.g. '
 
 @app.command()
 def report(
-    gemeente: str = typer.Option(..., help="Gemeentecode, e.g. GM0344."),
-    kwartaal: str = typer.Option(..., help="Kwartaal, e.g. 2026-Q1."),
-    out: Optional[Path] = typer.Option(None, help="Output folder."),
+    gemeente: str = typer.Option(..., help="Gemeente, by code or name, e.g. GM0344 or Utrecht."),
+    kwartaal: str = typer.Option(..., help="Kwartaal, JJJJ-Qn, e.g. 2026-Q1."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default: reports/ in the platform home)."),
     publish: bool = typer.Option(False, help="Record it as handed to the driehoek (publication log, goal 1)."),
 ) -> None:
     """Render the local information picture of one gemeente for one quarter (HTML)."""
     from dashboards.report import render_report
-    from infopositie.settings import load_settings
+    from dashboards.report.data import ReportInputError
 
-    path = render_report(_url(), gemeente=gemeente, kwartaal=kwartaal,
-                         out_dir=out or load_settings().reports_dir, publish=publish)
+    try:
+        path = render_report(_url(), gemeente=gemeente, kwartaal=kwartaal,
+                             out_dir=out or load_settings().reports_dir, publish=publish)
+    except ReportInputError as err:
+        # An unknown gemeente or a quarter without figures is the caller's input, not a crash.
+        typer.secho(str(err), fg="red", err=True)
+        raise typer.Exit(2) from None
     typer.echo(str(path))
 
 
 @dashboards_app.command("apply")
 def dashboards_apply(
-    metabase_url: str = typer.Option(..., envvar="METABASE_URL"),
-    username: Optional[str] = typer.Option(None, envvar="METABASE_USER"),
-    password: Optional[str] = typer.Option(None, envvar="METABASE_PASSWORD"),
-    api_key: Optional[str] = typer.Option(None, envvar="METABASE_API_KEY"),
+    metabase_url: str = typer.Option(..., envvar=Env.METABASE_URL),
+    username: Optional[str] = typer.Option(None, envvar=Env.METABASE_USER),
+    password: Optional[str] = typer.Option(None, envvar=Env.METABASE_PASSWORD),
+    api_key: Optional[str] = typer.Option(None, envvar=Env.METABASE_API_KEY),
 ) -> None:
     """Create or update the Metabase dashboards declared in dashboards/specs (idempotent)."""
     from dashboards.metabase.apply import apply_all
@@ -179,8 +234,6 @@ def demo() -> None:
 
 
 def main() -> None:
-    from infopositie.settings import ensure_runtime_dir
-
     ensure_runtime_dir()
     app()
 

@@ -20,18 +20,18 @@ from typing import Any, Iterator
 
 from psycopg.conninfo import conninfo_to_dict
 
-from infopositie.settings import PROJECT_ROOT
+from config import DBT_PROJECT_DIR, Env, load_settings
 
-DBT_PROJECT_DIR: Path = PROJECT_ROOT / "dbt_project"
+__all__ = ["DBT_PROJECT_DIR", "TARGET_DIR", "MANIFEST", "DOCS_INDEX", "CATALOG", "dbt_env", "dbt_invoke",
+           "dbt_build", "dbt_parse", "dbt_docs_generate"]
+
 # INFOPOSITIE_DBT_TARGET moves dbt's output (manifest, run results, docs) elsewhere: each parallel
 # test worker has its own, so no run reads another one's results.
-TARGET_DIR: Path = Path(os.environ.get("INFOPOSITIE_DBT_TARGET") or DBT_PROJECT_DIR / "target")
+TARGET_DIR: Path = load_settings().dbt_target_dir
 MANIFEST: Path = TARGET_DIR / "manifest.json"
 # What `dbt docs generate` writes next to the manifest: the static site and the warehouse catalog.
 DOCS_INDEX: Path = TARGET_DIR / "index.html"
 CATALOG: Path = TARGET_DIR / "catalog.json"
-
-ENV_PREFIX = "INFOPOSITIE_DBT_"
 
 # dbt keeps global state (flags, adapter registry) per process and writes target/ per project:
 # one invocation at a time per process (thread lock) and per checkout (file lock).
@@ -44,11 +44,11 @@ def dbt_env(url: str) -> dict[str, str]:
     # libpq's own defaults, so that a URL that omits a part means what it means to psql.
     user = str(params.get("user") or os.environ.get("PGUSER") or getpass.getuser())
     return {
-        f"{ENV_PREFIX}HOST": str(params.get("host") or params.get("hostaddr") or "localhost"),
-        f"{ENV_PREFIX}PORT": str(params.get("port") or 5432),
-        f"{ENV_PREFIX}USER": user,
-        f"{ENV_PREFIX}PASSWORD": str(params.get("password") or ""),
-        f"{ENV_PREFIX}DBNAME": str(params.get("dbname") or user),
+        Env.DBT_HOST: str(params.get("host") or params.get("hostaddr") or "localhost"),
+        Env.DBT_PORT: str(params.get("port") or 5432),
+        Env.DBT_USER: user,
+        Env.DBT_PASSWORD: str(params.get("password") or ""),
+        Env.DBT_DBNAME: str(params.get("dbname") or user),
     }
 
 

@@ -6,14 +6,14 @@ duplicates and nothing is loaded twice.
 """
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
+from pathlib import Path
 
-import psycopg
 import typer
 
-from infopositie.settings import PROJECT_ROOT, load_settings
+from config import PROJECT_ROOT, MetabaseSettings, load_settings
+from warehouse.connection import connect
 
 DEMO_START, DEMO_END = "2024-01", "2026-10"
 # The driehoeken discuss a local picture at least twice a year (goal 1): the demo publishes two.
@@ -31,11 +31,11 @@ def _done(started: float, text: str = "") -> None:
 
 def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, ...] = REPORT_QUARTERS) -> int:
     from infopositie import orchestrate
+    from infopositie.checkout import synthetic
     from ingest.contracts import all_contracts
-    from ingest.landing import open_landing_zone
+    from ingest.landing import open_landing
     from ingest.pseudonymise import load_key
     from ingest.raw_tables import ensure_raw_tables
-    from ingest.synthetic import generate
     from warehouse.connection import warehouse_url
     from warehouse.migrate import migrate
 
@@ -48,14 +48,14 @@ def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, 
     _done(t, f"{'embedded default' if not settings.warehouse_url else 'WAREHOUSE_URL'}, "
              f"{len(applied)} new migrations")
 
-    zone = open_landing_zone()
+    zone = open_landing(settings.landing_url)
     _done(t, f"landing zone: {zone.describe()}")
     feeds = [c.feed for c in all_contracts()]
     summaries = []
     for batch, label in ((0, "the monthly deliveries, with realistic defects"),
                          (1, "late deliveries: a corrected month and a refused file")):
         t = _step(f"Partner deliveries: {label}")
-        keys = generate(zone, start=start, end=end, defects=True, feeds=feeds, batch=batch)
+        keys = synthetic().generate(zone, start=start, end=end, defects=True, feeds=feeds, batch=batch)
         _done(t, f"{len(keys)} files in {zone.describe()}")
         t = _step("Airflow: ingest DAG per feed (dag.test)")
         summaries.append(orchestrate.run_feed_dags(feeds))
@@ -88,7 +88,7 @@ def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, 
     _done(t, str(docs))
 
     t = _step("Dashboards")
-    dashboards = _dashboards(url)
+    dashboards = _dashboards(url, settings.metabase)
     _done(t)
 
     _print_summary(url, reports, dashboards, docs)
@@ -112,37 +112,35 @@ def _succeeded(summary: dict) -> bool:
     return not any(s in ("failed", "upstream_failed") for s in _task_states(summary))
 
 
-def _render_reports(url: str, out_dir, quarter: str) -> list:
+def _render_reports(url: str, out_dir: Path, quarter: str) -> list[Path]:
     from dashboards.report import render_report
     from tqdm import tqdm
 
-    with psycopg.connect(url) as conn:
+    with connect(url) as conn:
         codes = [c for (c,) in conn.execute(
             "select gemeentecode from reference.gemeenten where geldig_tot is null order by gemeentecode")]
     # The demo hands every document to its driehoek: the publication log feeds KPI goal 1.
-    with psycopg.connect(url) as conn:
+    with connect(url) as conn:
         done = {g for (g,) in conn.execute("select gemeentecode from audit.publications where periode = %s",
                                            (quarter,))}
     return [render_report(url, gemeente=code, kwartaal=quarter, out_dir=out_dir, publish=code not in done)
             for code in tqdm(codes, desc="documenten", unit="gemeente")]
 
 
-def _dashboards(url: str) -> str:
-    metabase = os.environ.get("METABASE_URL")
-    if not metabase:
+def _dashboards(url: str, metabase: MetabaseSettings) -> str:
+    if not metabase.url:
         return ("not applied: no METABASE_URL. With Metabase running (docker compose up metabase):\n"
                 "     METABASE_URL=http://localhost:3000 METABASE_USER=... METABASE_PASSWORD=... "
                 ".venv/bin/infopositie dashboards apply")
     from dashboards.metabase.apply import apply_all
 
-    summary = apply_all(metabase, username=os.environ.get("METABASE_USER"),
-                        password=os.environ.get("METABASE_PASSWORD"), api_key=os.environ.get("METABASE_API_KEY"),
-                        warehouse_url=url)
-    return f"applied to {metabase}: {summary}"
+    summary = apply_all(metabase.url, username=metabase.username, password=metabase.password,
+                        api_key=metabase.api_key, warehouse_url=url)
+    return f"applied to {metabase.url}: {summary}"
 
 
-def _print_summary(url: str, reports: list, dashboards: str, docs) -> None:
-    with psycopg.connect(url) as conn:
+def _print_summary(url: str, reports: list[Path], dashboards: str, docs: Path) -> None:
+    with connect(url) as conn:
         by_status = conn.execute(
             "select status, count(*), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0)"
             " from audit.deliveries group by status order by status").fetchall()

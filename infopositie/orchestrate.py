@@ -3,7 +3,7 @@
 Two audiences:
 - the DAG files in `dags/` import the small, cheap helpers at the top (feed specs read straight from
   the contract YAML, asset URIs, DAG ids). This module therefore imports only the standard library
-  and `infopositie.settings` at module level: the dag-processor parses the DAG files every few
+  and `config` at module level: the dag-processor parses the DAG files every few
   minutes and Airflow itself already costs seconds to import.
 - `make demo` and the tests run the DAGs for real with `dag.test()` (no scheduler, no api-server).
   Airflow reads its configuration when it is imported, so every run happens in a child process
@@ -23,11 +23,10 @@ import subprocess
 import sys
 import tempfile
 from datetime import datetime, timezone
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from infopositie.settings import PROJECT_ROOT, Settings, load_settings
+from config import CONTRACTS_DIR, PROJECT_ROOT, Settings, load_settings
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 AIRFLOW_DATABASE = "airflow"
@@ -38,14 +37,6 @@ _DB_STAMP = ".infopositie-db-stamp.json"
 
 
 # -- helpers for the DAG files (cheap: no Airflow, no pydantic) ----------------------------------
-def contracts_dir() -> Path:
-    # find_spec imports only the `ingest` package (a docstring), not the pydantic contract model.
-    spec = find_spec("ingest.contracts")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("ingest.contracts not found: is the project installed in this environment?")
-    return Path(spec.origin).parent
-
-
 def feed_specs() -> list[dict[str, Any]]:
     """What the DAG files need from each feed contract, read with yaml.safe_load.
 
@@ -54,7 +45,7 @@ def feed_specs() -> list[dict[str, Any]]:
     import yaml
 
     specs = []
-    for path in sorted(contracts_dir().glob("*.yaml")):
+    for path in sorted(CONTRACTS_DIR.glob("*.yaml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         spec = {key: doc.get(key) for key in
                 ("feed", "partner", "partner_code", "title", "description", "cadence")}
@@ -92,17 +83,6 @@ def _sqlalchemy_url(url: str, database: str) -> str:
     ).render_as_string(hide_password=False)
 
 
-def _ensure_database(url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
-
-    admin = make_conninfo(url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-
-
 def warehouse_server_url(settings: Settings) -> str:
     if settings.warehouse_url:
         return settings.warehouse_url
@@ -121,8 +101,10 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
     settings = settings or load_settings()
     conn = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
     if not conn:
+        from warehouse.connection import ensure_database
+
         server = warehouse_server_url(settings)
-        _ensure_database(server, AIRFLOW_DATABASE)
+        ensure_database(server, AIRFLOW_DATABASE)
         conn = _sqlalchemy_url(server, AIRFLOW_DATABASE)
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     return {
@@ -162,10 +144,10 @@ def _airflow_exe() -> str:
 
 
 def _current_revision(conn_url: str) -> str | None:
-    import psycopg
+    from warehouse.connection import connect
 
     libpq = conn_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(libpq, autocommit=True) as conn:
+    with connect(libpq, autocommit=True) as conn:
         if not conn.execute("select to_regclass('public.alembic_version')").fetchone()[0]:
             return None
         row = conn.execute("select version_num from alembic_version").fetchone()

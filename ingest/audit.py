@@ -7,6 +7,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from warehouse.connection import connect
+
 PUBLIC_FIELDS = ("file", "feed", "status", "rows_received", "rows_loaded", "rows_rejected", "reasons")
 
 
@@ -68,7 +70,7 @@ def supersede_current(conn: psycopg.Connection, feed: str, partner: str | None, 
 
 
 def list_deliveries(url: str) -> list[dict[str, Any]]:
-    with psycopg.connect(url) as conn:
+    with connect(url) as conn:
         cur = conn.execute(
             "select delivery_id, object_key, feed, status, rows_received, rows_loaded, rows_rejected,"
             " reasons, period, is_current, received_at from audit.deliveries order by delivery_id"

@@ -21,6 +21,7 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
 from ingest.contracts import Contract
+from warehouse.connection import connect, open_connection
 
 
 class AuditFailed(RuntimeError):
@@ -69,13 +70,10 @@ class CopyWriter:
             conn.execute(create)
             connections = [conn]
         else:
-            with psycopg.connect(url, autocommit=True) as setup:
-                setup.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+            with connect(url, role=role, autocommit=True) as setup:
                 setup.execute(create)
             for _ in range(COPY_CONNECTIONS):
-                own = psycopg.connect(url)
-                own.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
-                self._own.append(own)
+                self._own.append(open_connection(url, role=role))
             connections = self._own
         statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
             target, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
@@ -128,8 +126,7 @@ def discard(url: str, contract: Contract, delivery_id: int, role: str) -> bool:
     """Drop the new table of a load that did not publish (a large delivery's table lives outside
     the publishing transaction). Never touches a published partition."""
     schema, name = partition_name(contract, delivery_id)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+    with connect(url, role=role, autocommit=True) as conn:
         found = conn.execute("select relispartition from pg_class where oid = to_regclass(%s)",
                              (f'"{schema}"."{name}"',)).fetchone()
         if found is None or found[0]:

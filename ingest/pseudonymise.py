@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from config import Env
 from ingest.hmac_sha256 import KeyedHash
 
 
@@ -41,7 +42,7 @@ def _require_private(key_file: Path) -> None:
 
 
 def load_key(key_file: Path, *, create: bool = False) -> bytes:
-    env = os.environ.get("INFOPOSITIE_PSEUDONYM_KEY")
+    env = os.environ.get(Env.PSEUDONYM_KEY)
     if env:
         return bytes.fromhex(env.strip())
     if key_file.exists():

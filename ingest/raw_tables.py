@@ -7,12 +7,14 @@ is recorded in audit.deliveries.
 """
 from __future__ import annotations
 
-import psycopg
 from psycopg import sql
 
+from config import Role
 from ingest.contracts import Contract, all_contracts
+from warehouse.connection import connect
 
-LOADER_ROLE = "loader"
+# The role that owns the raw tables and writes every load.
+LOADER_ROLE = Role.LOADER
 
 
 def column_definitions(contract: Contract) -> list[sql.Composable]:
@@ -47,9 +49,8 @@ def comment_sql(contract: Contract) -> list[sql.Composed]:
 
 def ensure_raw_tables(url: str, contracts: list[Contract] | None = None) -> None:
     """Create missing raw tables (owned by the loader role). Idempotent."""
-    with psycopg.connect(url) as conn:
+    with connect(url, role=LOADER_ROLE) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('infopositie.raw_tables'))")
-        conn.execute(sql.SQL("set role {}").format(sql.Identifier(LOADER_ROLE)))
         for contract in contracts or all_contracts():
             conn.execute(create_table_sql(contract))
             for stmt in comment_sql(contract):

@@ -14,13 +14,13 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from infopositie.settings import PROJECT_ROOT, ensure_runtime_dir
+from config import DBT_PROJECT_DIR, ensure_runtime_dir
 
 ensure_runtime_dir()
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # Parallel workers share the checkout: each writes its dbt output (manifest, run results,
     # docs) in a folder of its own. Set before anything imports infopositie.dbt.
-    os.environ["INFOPOSITIE_DBT_TARGET"] = str(PROJECT_ROOT / "dbt_project" / "target" /
+    os.environ["INFOPOSITIE_DBT_TARGET"] = str(DBT_PROJECT_DIR / "target" /
                                                os.environ["PYTEST_XDIST_WORKER"])
 
 # Tests that share state beyond their own database run on one worker each (pytest-xdist
@@ -124,7 +124,7 @@ def built_warehouse_url(tmp_path_factory: pytest.TempPathFactory, pseudonym_key:
     from ingest.contracts import all_contracts
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
-    from ingest.synthetic import generate
+    from synthetic import generate
 
     url = create_scratch_database("built")
     zone = LocalLandingZone(tmp_path_factory.mktemp("built-store"))

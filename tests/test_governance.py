@@ -8,7 +8,7 @@ import io
 import psycopg
 import pytest
 
-from ingest.synthetic import build_deliveries
+from synthetic import build_deliveries
 from tests.ingest.helpers import all_text_in_warehouse
 
 

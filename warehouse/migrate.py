@@ -6,6 +6,7 @@ from pathlib import Path
 
 import psycopg
 
+from warehouse.connection import connect
 from warehouse.reference import load_reference
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -22,7 +23,7 @@ def migrate(url: str) -> list[str]:
     """Apply pending migrations and reload reference data. Safe to run any number of times,
     also concurrently (an advisory lock serialises runners)."""
     applied: list[str] = []
-    with psycopg.connect(url) as conn:
+    with connect(url) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('infopositie.migrate'))")
         conn.execute("create schema if not exists audit")
         conn.execute(

@@ -9,6 +9,8 @@ from typing import Any
 
 import requests
 
+from config import Env
+
 SESSION_HEADER = "X-Metabase-Session"
 API_KEY_HEADER = "X-API-KEY"
 
@@ -96,21 +98,21 @@ def connect(url: str, *, username: str | None = None, password: str | None = Non
     properties = client.session_properties()
     token = properties.get("setup-token")
     if token and not properties.get("has-user-setup"):
-        email = os.environ.get("METABASE_ADMIN_EMAIL") or username
-        secret = os.environ.get("METABASE_ADMIN_PASSWORD") or password
+        email = os.environ.get(Env.METABASE_ADMIN_EMAIL) or username
+        secret = os.environ.get(Env.METABASE_ADMIN_PASSWORD) or password
         if not (email and secret):
             raise RuntimeError(
                 "Metabase is not set up yet: set METABASE_ADMIN_EMAIL and METABASE_ADMIN_PASSWORD "
                 "so the first administrator can be created.")
         client.setup(token, email=email, password=secret, site_name=site_name,
-                     first_name=os.environ.get("METABASE_ADMIN_FIRST_NAME", "Beheer"),
-                     last_name=os.environ.get("METABASE_ADMIN_LAST_NAME", "Infopositie"))
+                     first_name=os.environ.get(Env.METABASE_ADMIN_FIRST_NAME, "Beheer"),
+                     last_name=os.environ.get(Env.METABASE_ADMIN_LAST_NAME, "Infopositie"))
         return client, True
     if api_key:
         client.use_api_key(api_key)
     else:
-        email = username or os.environ.get("METABASE_ADMIN_EMAIL")
-        secret = password or os.environ.get("METABASE_ADMIN_PASSWORD")
+        email = username or os.environ.get(Env.METABASE_ADMIN_EMAIL)
+        secret = password or os.environ.get(Env.METABASE_ADMIN_PASSWORD)
         if not (email and secret):
             raise RuntimeError("Metabase credentials missing: give an API key or a username and password.")
         client.login(email, secret)

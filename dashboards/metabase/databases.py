@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from psycopg.conninfo import conninfo_to_dict
 
+from config import Env
 from dashboards.metabase.client import MetabaseClient
 from dashboards.metabase.summary import Summary
 from dashboards.spec import Audience
@@ -37,10 +38,10 @@ class WarehouseTarget:
     def from_url(cls, url: str, schemas: tuple[str, ...]) -> "WarehouseTarget":
         params = conninfo_to_dict(url)
         return cls(
-            host=os.environ.get("METABASE_WAREHOUSE_HOST") or str(params.get("host") or "localhost"),
-            port=int(os.environ.get("METABASE_WAREHOUSE_PORT") or params.get("port") or 5432),
-            dbname=os.environ.get("METABASE_WAREHOUSE_DBNAME") or str(params.get("dbname")),
-            ssl=os.environ.get("METABASE_WAREHOUSE_SSL", "false").lower() in ("1", "true", "yes"),
+            host=os.environ.get(Env.METABASE_WAREHOUSE_HOST) or str(params.get("host") or "localhost"),
+            port=int(os.environ.get(Env.METABASE_WAREHOUSE_PORT) or params.get("port") or 5432),
+            dbname=os.environ.get(Env.METABASE_WAREHOUSE_DBNAME) or str(params.get("dbname")),
+            ssl=os.environ.get(Env.METABASE_WAREHOUSE_SSL, "false").lower() in ("1", "true", "yes"),
             schemas=schemas,
         )
 

@@ -10,9 +10,10 @@ from decimal import Decimal
 import psycopg
 from psycopg.rows import dict_row, tuple_row
 
+from config import Role
 from warehouse.connection import connect
 
-ROLE = "reporter_regio"
+ROLE = Role.REPORTER_REGIO
 SOURCE = "reporting.lokaal_beeld_kwartaal"
 KWARTAAL_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 TREND_KWARTALEN = 8

@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import psycopg
+from config import Role
+from warehouse.connection import connect
 
 
 def record_publication(url: str, *, document: Path, gemeentecode: str, basisteam_code: str, kwartaal: str) -> int:
-    with psycopg.connect(url) as conn:
-        conn.execute("set role loader")  # the platform's writing role; reporters only read
+    # As the platform's writing role: reporters only read.
+    with connect(url, role=Role.LOADER) as conn:
         return conn.execute(
             "insert into audit.publications (gemeentecode, basisteam_code, periode, document, sha256)"
             " values (%s, %s, %s, %s, %s) returning publication_id",

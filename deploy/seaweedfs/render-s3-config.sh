@@ -4,7 +4,7 @@
 #
 #   sh render-s3-config.sh s3.identities.template.json /tmp/s3.json && exec weed server ... -s3.config=/tmp/s3.json
 #
-# The template has one identity per line (ingest/s3_policies.py writes it that way). A partner
+# The template has one identity per line (ingest/landing/s3_policies.py writes it that way). A partner
 # whose keys are not set is left out (not yet onboarded) and named on stderr; the platform keys
 # (S3_ACCESS_KEY, S3_SECRET_KEY) are required. Keys are limited to [A-Za-z0-9._~+/=-] so they can
 # neither break the JSON nor the sed expression.

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CONTRACTS_DIR = Path(__file__).parent
+from config import CONTRACTS_DIR
 
 ColumnType = Literal[
     "text", "date", "integer", "decimal", "number", "enum", "gemeente", "wijk",
@@ -41,6 +40,23 @@ class Condition(BaseModel):
     equals: str
 
 
+class Categories(BaseModel):
+    """How an enum's values fall into categories: the values listed under a category belong to it,
+    every other value to `other` (e.g. which modi are cybercrime)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    of: dict[str, list[str]]
+    other: str
+
+    @property
+    def names(self) -> list[str]:
+        return [*self.of, self.other]
+
+    def category(self, value: str) -> str:
+        return next((name for name, values in self.of.items() if value in values), self.other)
+
+
 class Column(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -62,12 +78,17 @@ class Column(BaseModel):
     required_when: Condition | None = None    # required if another column has a value
     required_unless: Condition | None = None  # required unless another column has a value
     folder_gemeente: bool = False             # must equal the gemeente of the delivery folder
+    categories: Categories | None = None      # enum: the categories its values fall into
     description: str = ""
 
     @model_validator(mode="after")
     def _enum_has_values(self) -> "Column":
         if self.type == "enum" and not self.values:
             raise ValueError(f"enum column {self.name} needs values")
+        if self.categories:
+            unknown = {v for listed in self.categories.of.values() for v in listed} - set(self.values or ())
+            if unknown:
+                raise ValueError(f"categories of {self.name} name values it does not have: {sorted(unknown)}")
         return self
 
     @property

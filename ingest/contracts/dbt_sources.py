@@ -18,10 +18,8 @@ from typing import Any
 
 import yaml
 
+from config import DBT_STAGING_DIR, PROJECT_ROOT
 from ingest.contracts import AGE_BANDS, AGE_UNKNOWN, Column, Contract, all_contracts
-from infopositie.settings import PROJECT_ROOT
-
-DBT_STAGING_DIR = PROJECT_ROOT / "dbt_project" / "models" / "staging"
 
 _HEADER = """\
 # GENERATED FILE: do not edit. Rendered by ingest/contracts/dbt_sources.py from the feed

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import config
 from ingest.contracts import AGE_BANDS, Column, Contract, all_contracts
-from infopositie.settings import PROJECT_ROOT
 
-DOCS_DIR = PROJECT_ROOT / "docs" / "feeds"
+DOCS_DIR = config.DOCS_DIR / "feeds"
 
 TYPE_NL = {
     "text": "tekst", "date": "datum (dd-mm-jjjj of jjjj-mm-dd)", "integer": "geheel getal",

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from config import DBT_PROJECT_DIR, PROJECT_ROOT
 from infopositie.orchestrate import DAGS_FOLDER, DBT_DAG_ID, OWNER, ingest_dag_id, raw_asset_uri
-from infopositie.settings import PROJECT_ROOT
 from ingest.contracts import all_contracts
-
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 # The parse-time budget of one DAG file, on top of what the dag-processor has already imported.
 PARSE_BUDGET_S = 1.0

@@ -1,4 +1,4 @@
-"""The fake Metabase honours the REST contract (shared/metabase/README.md), so that tests against it
+"""The fake Metabase honours the REST contract (docs/sources/metabase_contract.md), so that tests against it
 mean something. Plain HTTP with requests; no product code involved."""
 from __future__ import annotations
 

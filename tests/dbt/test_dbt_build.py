@@ -25,7 +25,7 @@ from warehouse.connection import connect
 pytestmark = pytest.mark.slow
 
 REPORTING = "reporting.lokaal_beeld_kwartaal"
-# shared/feeds/politie_registraties.md: these modi are cybercrime, all others gedigitaliseerd.
+# docs/sources/feeds/politie_registraties.md: these modi are cybercrime, all others gedigitaliseerd.
 CYBERCRIME_MODI = {"ransomware", "hacken", "ddos"}
 # The agreed columns of the reporting relation (notes/interfaces.md), in order, with their types.
 REPORTING_COLUMNS = [

@@ -6,7 +6,7 @@ reach (and the gemeente column left empty), CBS revises two Veiligheidsmonitor f
 withdrawn, '.'), CBS sends the definitive population after the provisional one, and a bank
 corrects a month. Then the whole dbt project is built. Expectations come from the raw layer and
 from the correction files themselves, except the year plan's look-back on 2025
-(shared/domain/README.md), which the synthetic generator reproduces and the staging must keep.
+(docs/sources/domain.md), which the synthetic generator reproduces and the staging must keep.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from infopositie.dbt import TARGET_DIR, dbt_build, dbt_invoke
 from ingest.contracts import load_contract
 from ingest.landing import LocalLandingZone
 from ingest.pipeline import ingest_landing
-from ingest.synthetic import build_deliveries, generate
+from synthetic import build_deliveries, generate
 from tests.conftest import create_scratch_database, drop_database
 from tests.dbt.conftest import TEMP_GRANT, transformer_may_create_temp_tables
 
@@ -395,7 +395,7 @@ def test_titles_are_kept_as_text(feeds_built: Built) -> None:
 
 
 def test_year_plan_look_back_on_2025(feeds_built: Built) -> None:
-    """Annex 2 of the year plan (shared/domain/README.md): 15 knowledge sessions of the regional
+    """Annex 2 of the year plan (docs/sources/domain.md): 15 knowledge sessions of the regional
     programme, 105 activities on the #EchtNietVandaag action day of 10 September 2025, and the
     Echt-Nep campaign reaching 787 seniors."""
     url = feeds_built.url

@@ -40,7 +40,7 @@ MY_MODELS = {"interventie_fit", "dark_number", "fct_om_instroom", "fct_fraudemel
 FIT = "reporting.interventie_fit"
 DARK = "reporting.dark_number"
 MIN_COUNT = 5
-# (doelgroep, column suffix, victim group, the signal's words): shared/domain/README.md pairs.
+# (doelgroep, column suffix, victim group, the signal's words): docs/sources/domain.md pairs.
 PAIRS = [
     ("senioren", "65plus", "65+", "weinig bereik bij senioren terwijl 65+ veel slachtoffer is"),
     ("jongeren", "onder_25", "onder 25", "weinig bereik bij jongeren terwijl onder-25-jarigen veel slachtoffer zijn"),
@@ -74,7 +74,7 @@ class Warehouse:
 def warehouse(tmp_path_factory: pytest.TempPathFactory, pseudonym_key: bytes) -> Iterator[Warehouse]:
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
-    from ingest.synthetic import generate
+    from synthetic import generate
 
     url = create_scratch_database("fit")
     zone = LocalLandingZone(tmp_path_factory.mktemp("fit-store"))

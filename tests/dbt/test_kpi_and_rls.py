@@ -3,7 +3,7 @@ built for real: synthetic deliveries of all feeds -> ingest pipeline -> dbt buil
 warehouse of its own.
 
 Expectations come from the raw layer, the seeds and the reference data, recomputed here in Python
-apart from the dbt models; the year plan's look-back on 2025 (shared/domain/README.md) is what the
+apart from the dbt models; the year plan's look-back on 2025 (docs/sources/domain.md) is what the
 synthetic generator is built to reproduce, so those figures are checked against the plan too.
 """
 from __future__ import annotations
@@ -95,7 +95,7 @@ def _publish(url: str) -> dict[int, set[str]]:
 def warehouse(tmp_path_factory: pytest.TempPathFactory, pseudonym_key: bytes) -> Iterator[Warehouse]:
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
-    from ingest.synthetic import generate
+    from synthetic import generate
 
     url = create_scratch_database("kpi")
     zone = LocalLandingZone(tmp_path_factory.mktemp("kpi-store"))
@@ -200,7 +200,7 @@ def _riec_online_2025(url: str) -> tuple[int, set[str], int]:
 
 def _activities_2025(url: str) -> dict[str, int]:
     """The 2025 activity figures from raw: one activity per delivering folder, datum and titel,
-    the latest delivery winning (shared/feeds/activiteiten.md)."""
+    the latest delivery winning (docs/sources/feeds/activiteiten.md)."""
     rows = _rows(url, """
         select d.partner, r.datum, r.titel, r.type, r.doelgroep, r.campagne, r.bereik, r.delivery_id, r.line_number
         from raw.activiteiten r join audit.deliveries d using (delivery_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.landing import LocalLandingZone
-from ingest.synthetic import DEFECTS, build_deliveries
+from synthetic import DEFECTS, build_deliveries
 from tests.ingest.helpers import feed_sample, run
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from ingest.contracts import load_contract
 from ingest.landing import LocalLandingZone
-from ingest.synthetic import DEFECTS, build_deliveries
+from synthetic import DEFECTS, build_deliveries
 from tests.ingest.helpers import FEED_SAMPLES, feed_sample, run
 
 SAMPLES = {**FEED_SAMPLES, "activiteiten": "gemeenten/GM0353/activiteiten/"}

@@ -1,4 +1,4 @@
-"""Every rule of shared/feeds/politie_registraties.md and of the general feed rules, one by one,
+"""Every rule of docs/sources/feeds/politie_registraties.md and of the general feed rules, one by one,
 through the real pipeline into a real Postgres."""
 from __future__ import annotations
 
@@ -305,7 +305,7 @@ def test_large_delivery_uses_the_worker_and_gives_the_same_pseudonyms(zone, url,
     import io
 
     from ingest.pseudonymise import PARALLEL_FROM
-    from ingest.synthetic import write_police_bench_file
+    from synthetic import write_police_bench_file
 
     rows = PARALLEL_FROM + 12_345
     path = write_police_bench_file(tmp_path / NAME, rows=rows, seed=5)

@@ -10,8 +10,8 @@ from typing import Iterator
 
 import pytest
 
-from ingest.landing_s3 import S3LandingZone
-from ingest.s3_policies import PLATFORM, delivery_folders, identities_config
+from ingest.landing.s3 import S3LandingZone
+from ingest.landing.s3_policies import PLATFORM, delivery_folders, identities_config
 from tests.s3.seaweed import SeaweedS3
 
 BUCKET = "infopositie"

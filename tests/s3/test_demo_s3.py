@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 
 from ingest.contracts import all_contracts
-from ingest.s3_policies import PLATFORM
+from ingest.landing.s3_policies import PLATFORM
 from tests.s3.test_landing_s3 import all_objects
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.landing import LocalLandingZone, open_landing_zone
-from ingest.landing_s3 import LandingFileChanged, S3LandingZone
-from ingest.s3_policies import PLATFORM
+from config import load_settings
+from ingest.landing import LocalLandingZone, open_landing
+from ingest.landing.s3 import LandingFileChanged, S3LandingZone
+from ingest.landing.s3_policies import PLATFORM
 from tests.s3.conftest import zone_for
 from tests.s3.seaweed import SeaweedS3
 
@@ -151,7 +152,7 @@ def test_opened_from_an_s3_url_with_endpoint_and_keys_from_the_environment(store
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
     monkeypatch.setenv("INFOPOSITIE_LANDING", "s3://infopositie/acceptatie/")
-    zone = open_landing_zone()
+    zone = open_landing(load_settings().landing_url)
     assert isinstance(zone, S3LandingZone)
     assert zone.describe() == "s3://infopositie/acceptatie/landing/"
     assert zone.put("om/instroom/a.xlsx", b"a") == "s3://infopositie/acceptatie/landing/om/instroom/a.xlsx"

@@ -9,7 +9,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from ingest.s3_policies import PLATFORM, delivery_prefixes
+from ingest.landing.s3_policies import PLATFORM, delivery_prefixes
 from tests.s3.conftest import TEMPLATED_PARTNERS, zone_for
 from tests.s3.test_landing_s3 import all_objects
 
@@ -96,7 +96,7 @@ def test_each_partner_reaches_only_its_own_folders(store):
 
 
 def test_unknown_keys_wrong_secrets_and_anonymous_requests_are_refused(store):
-    from ingest.landing_s3 import s3_client
+    from ingest.landing.s3 import s3_client
 
     access, _ = store.credentials["politie"]
     assert error_code(lambda: s3_client(store.endpoint, access, "wrong").put_object(

@@ -9,8 +9,8 @@ import hashlib
 import psycopg
 import pytest
 
+from ingest.landing.s3_policies import PLATFORM
 from ingest.pipeline import ingest_landing
-from ingest.s3_policies import PLATFORM
 from tests.ingest.helpers import HEADER, csv_bytes, current_rows, valid_rows
 from tests.s3.conftest import zone_for
 from tests.s3.test_landing_s3 import all_objects

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from config import PROJECT_ROOT
 from ingest.contracts import all_contracts
-from ingest.s3_policies import (
+from ingest.landing.s3_policies import (
     PLATFORM, delivery_folders, env_names, identities_config, identity_names, template_config, template_text,
 )
-from infopositie.settings import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy" / "seaweedfs"
 TEMPLATE = DEPLOY / "s3.identities.template.json"
@@ -94,7 +94,7 @@ def test_invalid_credentials_are_refused(credentials, message):
 def test_production_template_matches_the_contracts():
     expected = template_config("infopositie", MEMBERS)
     assert TEMPLATE.read_text(encoding="utf-8") == template_text(expected), (
-        "regenerate: python -m ingest.s3_policies template > deploy/seaweedfs/s3.identities.template.json")
+        "regenerate: python -m ingest.landing.s3_policies template > deploy/seaweedfs/s3.identities.template.json")
     assert json.loads(TEMPLATE.read_text(encoding="utf-8")) == expected
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.synthetic import build_deliveries
+from synthetic import build_deliveries
 
 SEED = 20261128
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from ingest.synthetic import write_police_bench_file
+from synthetic import write_police_bench_file
 from tests.synthetic.helpers import POLICE_COLUMNS, police_row_problems, read_csv
 
 

@@ -1,7 +1,7 @@
 """The defect registry is complete, consistent, and each entry is tested."""
 from __future__ import annotations
 
-from ingest.synthetic import DEFECTS, FEED_DEFECTS, FEEDS
+from synthetic import DEFECTS, FEED_DEFECTS, FEEDS
 from tests.synthetic.test_defects_feeds import CHECKS as FEED_CHECKS
 from tests.synthetic.test_defects_police import CHECKS as POLICE_CHECKS
 

@@ -10,7 +10,7 @@ from typing import Callable
 import pytest
 from openpyxl import load_workbook
 
-from ingest.synthetic import DEFECTS
+from synthetic import DEFECTS
 from tests.synthetic.helpers import (
     activiteit_problems, as_date, bevolking_row_problems, decode, fraude_record_problems, gemeente_code,
     om_row_problems,

@@ -9,7 +9,7 @@ from typing import Callable
 
 import pytest
 
-from ingest.synthetic import DEFECTS
+from synthetic import DEFECTS
 from tests.synthetic.helpers import POLICE_COLUMNS, Parsed, gemeente_code, parse_date, police_row_problems, read_csv
 from warehouse.reference import REFERENCE_DIR
 
@@ -166,7 +166,7 @@ def check_wrong_delimiter(clean: bytes, out: bytes) -> None:
 def check_xlsx_instead_of_csv(clean: bytes, out: bytes) -> None:
     with zipfile.ZipFile(io.BytesIO(out)) as z:
         assert "xl/workbook.xml" in z.namelist()
-    from ingest.synthetic.xlsx import sheet_rows
+    from synthetic.xlsx import sheet_rows
 
     rows = sheet_rows(out)
     assert rows[0] == POLICE_COLUMNS and len(rows) == len(read_csv(clean).rows) + 1

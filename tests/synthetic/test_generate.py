@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from infopositie.settings import PROJECT_ROOT
+from config import PROJECT_ROOT
 from ingest.landing import LocalLandingZone
-from ingest.synthetic import generate
+from synthetic import generate
 from tests.synthetic.helpers import police_row_problems, read_csv, read_xlsx
 
 KEY_PATTERNS = [

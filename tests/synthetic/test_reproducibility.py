@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infopositie.settings import PROJECT_ROOT
+from config import PROJECT_ROOT
 from ingest.landing import LocalLandingZone
-from ingest.synthetic import build_deliveries, generate
+from synthetic import build_deliveries, generate
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -50,7 +50,7 @@ def test_month_does_not_depend_on_generated_range() -> None:
 
 _DIGEST_SCRIPT = """
 import hashlib
-from ingest.synthetic import build_deliveries
+from synthetic import build_deliveries
 h = hashlib.sha256()
 for batch in build_deliveries(start="2025-01", end="2025-03", seed=7, defects=True):
     for key, data in batch:

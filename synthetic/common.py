@@ -1,5 +1,8 @@
 """What every synthetic feed shares: the calendar, the random streams, the region and the crime mix.
 
+What a file must look like (columns, their order, enumerations, landing folders) is read from the
+feed contracts, never repeated here: a contract change shows up in the generated files at once.
+
 Random streams are derived from (seed, feed, purpose, period) rather than drawn from one global
 generator, so a month's file does not depend on which other months are generated: generating
 2025-01..2025-03 writes the same bytes for 2025-02 as generating 2024-01..2026-10.
@@ -14,18 +17,32 @@ from functools import lru_cache
 
 import numpy as np
 
+from ingest.contracts import AGE_BANDS as CONTRACT_AGE_BANDS, Contract, load_contract
 from warehouse.reference import current_gemeenten
 
 # The period the year plan looks at; trends and seasonality are anchored here so that the
 # figures of a month never depend on the generated range.
 ANCHOR_YEAR = 2024
 
-MODI: tuple[str, ...] = (
-    "phishing", "vriend-in-nood", "bankhelpdeskfraude", "marktplaatsfraude", "webwinkelfraude",
-    "identiteitsfraude", "sextortion", "ransomware", "hacken", "ddos", "beleggingsfraude",
-    "datingfraude", "overig",
-)
-CYBERCRIME: frozenset[str] = frozenset({"ransomware", "hacken", "ddos"})
+
+def contract(feed: str) -> Contract:
+    return load_contract(feed)
+
+
+def columns(feed: str) -> tuple[str, ...]:
+    """The columns a partner delivers for `feed`, in the contract's order (the file's order)."""
+    return tuple(c.name for c in contract(feed).columns)
+
+
+def values(feed: str, column: str) -> tuple[str, ...]:
+    """The values an enumeration column of `feed` allows, in the contract's order."""
+    return tuple(contract(feed).column(column).values or ())
+
+
+# The police's modi; the order is the order of every per-modus array below and in the feeds.
+_MODUS = contract("politie_registraties").column("modus")
+MODI: tuple[str, ...] = tuple(_MODUS.values or ())
+CYBERCRIME: frozenset[str] = frozenset(_MODUS.categories.of["cybercrime"]) if _MODUS.categories else frozenset()
 
 # Share of each modus in police registrations (sums to 1). Fraud via messaging and trading
 # dominates; cybercrime in the narrow sense is a small part of what victims report.
@@ -41,12 +58,16 @@ SEASONALITY = np.array([1.00, 0.95, 1.00, 0.97, 0.97, 0.92, 0.84, 0.84, 1.00, 1.
 SEASONALITY = SEASONALITY / SEASONALITY.mean()
 YEARLY_GROWTH = 0.06
 
-AGE_BANDS: tuple[str, ...] = ("0-17", "18-24", "25-44", "45-64", "65+")
+AGE_BANDS: tuple[str, ...] = tuple(label for label, _, _ in CONTRACT_AGE_BANDS)
+# Ages drawn within each band: victims registered online are 11 to 94.
 AGE_RANGES: tuple[tuple[int, int], ...] = ((11, 17), (18, 24), (25, 44), (45, 64), (65, 94))
 
 
 def modus_category(modus: str) -> str:
-    return "cybercrime" if modus in CYBERCRIME else "gedigitaliseerde criminaliteit"
+    """Cybercrime or gedigitaliseerde criminaliteit, as the police contract categorises the modus."""
+    if _MODUS.categories is None:
+        raise ValueError("the police contract no longer categorises its modi")
+    return _MODUS.categories.category(modus)
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ def _normalise_root(root: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.s3_policies",
+    parser = argparse.ArgumentParser(prog="python -m ingest.landing.s3_policies",
                                      description="SeaweedFS S3 identities for the landing bucket.")
     parser.add_argument("command", choices=["template", "variables"],
                         help="template: the config with ${VAR} placeholders; variables: the env vars it reads")

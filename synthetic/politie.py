@@ -1,6 +1,6 @@
 """Synthetic police registrations of online crime (feed politie_registraties).
 
-One CSV per registration month, exactly as /work/shared/feeds/politie_registraties.md describes.
+One CSV per registration month, exactly as docs/sources/feeds/politie_registraties.md describes.
 The volumes come from a `PoliceModel` (population x local rate x modus mix x season x trend), so
 that other feeds (OM instroom, fraud reports) can follow the same underlying picture. Row details
 are drawn vectorised with numpy: the benchmark writes a million rows in a few seconds.
@@ -13,20 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.synthetic.common import (
-    AGE_RANGES, MODI, MODUS_MIX, Month, gemeenten, nl_amount, nl_date, population_shares,
-    rng_for, volume_factor, wijk_codes,
+from synthetic.common import (
+    AGE_RANGES, MODI, MODUS_MIX, Month, columns, contract, gemeenten, nl_amount, nl_date, population_shares,
+    rng_for, values, volume_factor, wijk_codes,
 )
 
 FEED = "politie_registraties"
-PREFIX = "politie/registraties/"
-COLUMNS: tuple[str, ...] = (
-    "registratienummer", "registratiedatum", "pleegdatum", "pleeggemeente", "wijk",
-    "soort_misdrijf", "incidentcode", "modus", "registratiesoort", "slachtoffer_type",
-    "slachtoffer_leeftijd", "schadebedrag", "omschrijving",
-)
+PREFIX = contract(FEED).landing_prefix
+COLUMNS: tuple[str, ...] = columns(FEED)
 REGISTRATIONS_PER_YEAR = 15_000  # whole region, in the anchor year
-SLACHTOFFER_TYPES = ("burger", "ondernemer", "instelling")
+SLACHTOFFER_TYPES = values(FEED, "slachtoffer_type")
 
 
 def file_key(month: Month) -> str:
@@ -295,7 +291,7 @@ def police_columns(rng: np.random.Generator, g_idx: np.ndarray, m_idx: np.ndarra
     registratiesoort = np.where(aangifte, "aangifte", "melding")
 
     victim = _choice_by_group(rng, m_idx, np.array([p.victims for p in profiles], dtype=float))
-    slachtoffer_type = np.array(("burger", "ondernemer", "instelling"), dtype=object)[victim]
+    slachtoffer_type = np.array(SLACHTOFFER_TYPES, dtype=object)[victim]
 
     band = _choice_by_group(rng, m_idx, np.array([p.ages for p in profiles], dtype=float))
     lo = np.array([r[0] for r in AGE_RANGES])[band]

@@ -3,13 +3,13 @@
 One bucket, the three areas as top-level prefixes (optionally under a root prefix):
 `s3://<bucket>[/<root>]/landing/...`, `.../archive/...`, `.../quarantine/...`, so originals never
 leave the store they were delivered to. Keys and return values are the same as those of
-`LocalLandingZone`; locations are `s3://bucket/<area>/<key>` URLs.
+`LocalLandingZone` (local.py); locations are `s3://bucket/<area>/<key>` URLs.
 
-Configuration (read by `S3LandingZone.from_url`, used when INFOPOSITIE_LANDING is an s3:// URL):
+Configuration (read by `S3LandingZone.from_url`, used when the store is an s3:// URL):
 - `INFOPOSITIE_S3_ENDPOINT`  the S3 endpoint, e.g. `http://seaweedfs:8333`. When unset, boto3's own
   `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` apply, and otherwise AWS itself.
 - `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`  the identity (the platform's, for the pipeline;
-  a partner identity may only write under its own landing prefix, see ingest/s3_policies.py).
+  a partner identity may only write under its own landing prefix, see s3_policies.py beside this file).
 - `AWS_DEFAULT_REGION` (optional, default `us-east-1`; SeaweedFS ignores it but signatures need one).
 Addressing is path-style (`http://host:port/bucket/key`): no wildcard DNS needed.
 """
@@ -27,10 +27,9 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ingest.landing import Area
+from config import Env
+from ingest.landing.zone import AREAS, Area
 
-AREAS: tuple[Area, ...] = ("landing", "archive", "quarantine")
-ENDPOINT_ENV = "INFOPOSITIE_S3_ENDPOINT"
 # Above this a single CopyObject is refused by S3; the managed copy switches to multipart there.
 SINGLE_COPY_LIMIT = 5 * 1024**3
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
@@ -55,10 +54,10 @@ def s3_client(endpoint_url: str | None = None, access_key_id: str | None = None,
     )
     return boto3.session.Session().client(
         "s3",
-        endpoint_url=endpoint_url or os.environ.get(ENDPOINT_ENV) or None,
+        endpoint_url=endpoint_url or os.environ.get(Env.S3_ENDPOINT) or None,
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret_access_key,
-        region_name=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1",
+        region_name=os.environ.get(Env.AWS_DEFAULT_REGION) or os.environ.get(Env.AWS_REGION) or "us-east-1",
         config=config,
     )
 

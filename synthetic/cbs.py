@@ -13,14 +13,13 @@ import io
 
 import numpy as np
 
-from ingest.synthetic.common import Month, gemeenten, rng_for
+from synthetic.common import Month, columns, contract, gemeenten, rng_for, values
 
-VM_PREFIX = "cbs/veiligheidsmonitor/"
-BEVOLKING_PREFIX = "cbs/bevolking/"
-VM_COLUMNS = ("jaar", "regio", "indicator", "waarde", "ondergrens", "bovengrens", "bron")
-BEVOLKING_COLUMNS = ("jaar", "gemeente", "inwoners", "inwoners_15plus")
-INDICATORS = ("slachtofferschap_online", "aangiftebereidheid_online", "meldingsbereidheid_online",
-              "slachtofferschap_fraude_online", "slachtofferschap_hacken")
+VM_PREFIX = contract("veiligheidsmonitor").landing_prefix
+BEVOLKING_PREFIX = contract("bevolking").landing_prefix
+VM_COLUMNS = columns("veiligheidsmonitor")
+BEVOLKING_COLUMNS = columns("bevolking")
+INDICATORS = values("veiligheidsmonitor", "indicator")
 UNKNOWN = "."
 
 RE09 = {

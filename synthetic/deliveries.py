@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 from typing import Callable
 
-from ingest.synthetic import activiteiten, cbs, fraudemeldingen, om, politie, riec
-from ingest.synthetic.common import Month, months_between, quarters_within, rng_for
-from ingest.synthetic.defects import DEFECTS
+from synthetic import activiteiten, cbs, fraudemeldingen, om, politie, riec
+from synthetic.common import Month, months_between, quarters_within, rng_for
+from synthetic.defects import DEFECTS
 
 Batch = list[tuple[str, bytes]]
 
@@ -156,7 +156,7 @@ def _activiteiten(seed: int, start: Month, end: Month, defects: bool) -> tuple[B
 
 def _more_reach(data: bytes) -> bytes:
     """A gemeente re-sends a file with updated reach for activities outside the KPI campaigns."""
-    from ingest.synthetic.csvfile import CsvFile
+    from synthetic.csvfile import CsvFile
 
     f = CsvFile.parse(data)
     b, c = f.index("bereik"), f.index("campagne")

@@ -11,10 +11,11 @@ from datetime import timedelta
 
 import numpy as np
 
-from ingest.synthetic.common import MODI, Month, gemeenten, rng_for
-from ingest.synthetic.politie import PROFILES, PoliceModel
+from synthetic.common import MODI, Month, contract, gemeenten, rng_for
+from synthetic.politie import PROFILES, PoliceModel
 
 FEED = "fraudemeldingen"
+PARTNER_PREFIX = contract(FEED).landing_prefix  # one folder per bank or helpdesk ({partner})
 PARTNERS = ("bank-a", "bank-b", "fraudehelpdesk")
 
 # Reports to the partner per police registration of the same modus.
@@ -37,7 +38,7 @@ DAMAGE_SCALE = {"bank-a": .15, "bank-b": .15, "fraudehelpdesk": .25}
 
 
 def file_key(partner: str, month: Month) -> str:
-    return f"partners/{partner}/fraudemeldingen/fraudemeldingen_{month.compact}.json"
+    return f"{PARTNER_PREFIX.replace('{partner}', partner)}fraudemeldingen_{month.compact}.json"
 
 
 def month_document(model: PoliceModel, partner: str, month: Month) -> dict:

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Callable, Literal
 
-from ingest.synthetic import defects_feeds as feeds
-from ingest.synthetic.csvfile import CsvFile
+from synthetic import defects_feeds as feeds
+from synthetic.csvfile import CsvFile
 
 Outcome = Literal["accepted", "rows_rejected", "file_refused"]
 
@@ -271,7 +271,7 @@ def wrong_delimiter(data: bytes) -> bytes:
 
 def xlsx_instead_of_csv(data: bytes) -> bytes:
     """The month exported as an Excel workbook but named .csv."""
-    from ingest.synthetic.xlsx import workbook_bytes
+    from synthetic.xlsx import workbook_bytes
 
     f = CsvFile.parse(data, delimiter=";")
     return workbook_bytes([("Blad1", [f.header, *f.rows])])

@@ -12,8 +12,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
-from ingest.synthetic.csvfile import CsvFile
-from ingest.synthetic.xlsx import Formula, load, save
+from synthetic.csvfile import CsvFile
+from synthetic.xlsx import Formula, load, save
 
 # --------------------------------------------------------------------------- table access
 def _is_xlsx(data: bytes) -> bool:
@@ -219,7 +219,7 @@ def om_beslisdatum_before_instroomdatum(data: bytes, *, seed: int = 0, n: int = 
 
 # --------------------------------------------------------------------------- riec_casussen
 def riec_gemeente_outside_district(data: bytes, *, seed: int = 0, n: int = 1) -> bytes:
-    from ingest.synthetic.common import gemeenten
+    from synthetic.common import gemeenten
 
     s = _Sheet(data, "Casussen")
     for row in s.pick(n, seed, lambda r: bool(s.get(r, "gemeenten"))):

@@ -14,12 +14,14 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from ingest.synthetic.common import Gemeente, Month, gemeenten, largest_remainder, nl_date, rng_for
-from ingest.synthetic.xlsx import workbook_bytes
+from synthetic.common import Gemeente, Month, columns, contract, gemeenten, largest_remainder, nl_date, rng_for
+from synthetic.xlsx import workbook_bytes
 
 FEED = "activiteiten"
-REGIO_PREFIX = "regio/activiteiten/"
-COLUMNS = ("datum", "gemeente", "titel", "type", "doelgroep", "campagne", "bereik", "deelnemers", "onderbouwd")
+# One folder per gemeente ({partner}), and one for the regional programme.
+GEMEENTE_PREFIX = contract(FEED).landing_prefix
+(REGIO_PREFIX,) = contract(FEED).also_landing_prefixes
+COLUMNS = columns(FEED)
 
 ACTIEDAG = {2025: (date(2025, 9, 10), 105), 2026: (date(2026, 9, 9), 112)}
 ACTIEDAG_BY_REGIO = 5                 # of those, organised by the regional programme itself
@@ -29,7 +31,7 @@ ECHT_NEP_ACTIVITIES = {2025: 14, 2026: 12}
 
 
 def gemeente_prefix(code: str) -> str:
-    return f"gemeenten/{code}/activiteiten/"
+    return GEMEENTE_PREFIX.replace("{partner}", code)
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from ingest.synthetic.common import MODI, Month, gemeenten, modus_category, rng_for
-from ingest.synthetic.politie import PoliceModel
-from ingest.synthetic.xlsx import workbook_bytes
+from synthetic.common import MODI, Month, columns, contract, gemeenten, modus_category, rng_for, values
+from synthetic.politie import PoliceModel
+from synthetic.xlsx import workbook_bytes
 
 FEED = "om_instroom"
-PREFIX = "om/instroom/"
-COLUMNS = ("parketnummer", "instroomdatum", "pleeggemeente", "categorie", "feit", "beslissing", "beslisdatum")
+PREFIX = contract(FEED).landing_prefix
+COLUMNS = columns(FEED)
 
 # Share of a month's police aangiftes that is sent to the OM, per modus.
 TO_OM = {"phishing": .20, "vriend-in-nood": .30, "bankhelpdeskfraude": .35, "marktplaatsfraude": .25,
@@ -30,7 +30,7 @@ FEIT = {"phishing": "art. 326 Sr", "vriend-in-nood": "art. 326 Sr", "bankhelpdes
         "identiteitsfraude": "art. 231b Sr", "sextortion": "art. 317 Sr", "ransomware": "art. 317 Sr",
         "hacken": "art. 138ab Sr", "ddos": "art. 138b Sr", "beleggingsfraude": "art. 326 Sr",
         "datingfraude": "art. 326 Sr", "overig": "art. 285 Sr"}
-DECISIONS = ("dagvaarding", "strafbeschikking", "sepot", "transactie", "voeging", "geen beslissing")
+DECISIONS = values(FEED, "beslissing")
 DECISION_SHARE = np.array([.30, .22, .28, .06, .06, .08])
 
 

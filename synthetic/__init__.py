@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ingest.synthetic.deliveries import FEEDS, Batch, build_deliveries
-from ingest.synthetic.defects import DEFECTS, FEED_DEFECTS, Defect
-from ingest.synthetic.politie import write_police_bench_file
+from synthetic.deliveries import FEEDS, Batch, build_deliveries
+from synthetic.defects import DEFECTS, FEED_DEFECTS, Defect
+from synthetic.politie import write_police_bench_file
 
 if TYPE_CHECKING:
     from ingest.landing import LandingZone

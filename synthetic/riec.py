@@ -13,14 +13,13 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from ingest.synthetic.common import Month, gemeenten, rng_for
-from ingest.synthetic.xlsx import workbook_bytes
+from synthetic.common import Month, columns, contract, gemeenten, rng_for, values
+from synthetic.xlsx import workbook_bytes
 
 FEED = "riec_casussen"
-PREFIX = "riec/casussen/"
-COLUMNS = ("casusnummer", "fase", "startdatum", "einddatum", "district", "gemeenten", "online_component",
-           "fenomeen", "bestuurlijke_rapportages", "interventies")
-DISTRICTS = ("Utrecht-Stad", "Oost-Utrecht", "West-Utrecht", "Flevoland", "Gooi en Vechtstreek")
+PREFIX = contract(FEED).landing_prefix
+COLUMNS = columns(FEED)
+DISTRICTS = values(FEED, "district")
 FIRST_MONTH = Month(2022, 1)
 HORIZON = Month(2027, 12)  # simulate far enough that the generated range never changes a history
 
