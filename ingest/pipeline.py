@@ -29,8 +29,7 @@ from ingest.errors import FileRefused
 from ingest.landing import LandingZone
 from ingest.pseudonymise import load_key
 from ingest.raw_tables import ensure_raw_tables
-from ingest.steps import keep, publish, pseudonymise, read, receive, type_values, validate, write
-from ingest.steps.audit_table import audit_table
+from ingest.steps import audit_table, keep, publish, pseudonymise, read, receive, type_values, validate, write
 from ingest.steps.read import period_of
 from ingest.steps.type_values import load_reference
 from warehouse.connection import connect
@@ -64,16 +63,16 @@ class FeedLoader:
     def _load(self, conn: psycopg.Connection, delivery: Delivery) -> None:
         read.read(delivery, self.hasher.early(delivery))
         pseudonymise.start(delivery, self.hasher)
-        type_values.type_values(conn, delivery)
+        type_values.others(conn, delivery)
         try:
             with conn.transaction():
                 with write.Writing(conn, self.url, delivery):
-                    type_values.type_identifiers(delivery)
+                    type_values.identifiers(delivery)
                     validate.validate(delivery)
                 validate.record(conn, delivery)
                 pseudonymise.keep_rejected(delivery)
                 validate.refuse_beyond_tolerance(delivery)  # rolls back what was written
-                audit_table(conn, delivery)
+                audit_table.check(conn, delivery)
                 publish.publish(conn, delivery)
         except BaseException:
             # A large delivery's new table lives outside the publishing transaction: nothing of

@@ -9,7 +9,7 @@ from ingest import audit, load
 from ingest.delivery import Delivery
 
 
-def audit_table(conn: psycopg.Connection, delivery: Delivery) -> None:
+def check(conn: psycopg.Connection, delivery: Delivery) -> None:
     contract = delivery.known_contract
     lines = delivery.raw.line_numbers
     audit.event(conn, delivery.delivery_id, "written", {"rows": len(delivery.raw.frame)})

@@ -20,7 +20,7 @@ def load_reference(conn: psycopg.Connection) -> Reference:
     return Reference(codes, mapping, districts)
 
 
-def type_values(conn: psycopg.Connection, delivery: Delivery) -> None:
+def others(conn: psycopg.Connection, delivery: Delivery) -> None:
     """Every column except the identifiers: those are stored as their pseudonyms, untyped."""
     contract = delivery.known_contract
     delivery.reference = load_reference(conn)
@@ -28,7 +28,7 @@ def type_values(conn: psycopg.Connection, delivery: Delivery) -> None:
                                decimal_comma=delivery.raw.encoding != "xlsx" and contract.format != "json")
 
 
-def type_identifiers(delivery: Delivery) -> None:
+def identifiers(delivery: Delivery) -> None:
     """The identifiers, for validation only (nearly all distinct, so this is the slow part): it
     runs while the first rows are being written."""
     delivery.typed.columns.update(
