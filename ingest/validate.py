@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,11 @@ def _gx():
     return gx, batch_definition
 
 
+def _expect() -> Any:
+    """Great Expectations' expectation classes (GX is imported on first use: it takes seconds)."""
+    return _gx()[0].expectations
+
+
 def _quote(column: Column, value: object) -> str:
     if column.personal is not None:
         return ""  # personal values are never echoed into reports or logs
@@ -55,95 +61,199 @@ def _quote(column: Column, value: object) -> str:
 REGIONS_OUTSIDE_GEMEENTEN = ("PV24", "PV26", "PV27", "RE09", "NL01")
 
 
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may need to know besides the column: the feed, the reference data, the period
+    the file covers and the partner folder it came from."""
+
+    contract: Contract
+    ref: Reference
+    period: str | None
+    folder: str | None
+
+
+RuleBuilder = Callable[[Column, RuleContext], "Check | None"]
+
+# Rule type -> builder, in registration order, which is the order of a row's reasons in a report.
+RULES: dict[str, RuleBuilder] = {}
+
+
+def rule(name: str) -> Callable[[RuleBuilder], RuleBuilder]:
+    """Register a builder: given a column and its context, it returns the column's Check for
+    this rule type, or None when the column does not have the rule."""
+
+    def register(builder: RuleBuilder) -> RuleBuilder:
+        if name in RULES:
+            raise ValueError(f"rule type {name} is registered twice")
+        RULES[name] = builder
+        return builder
+
+    return register
+
+
 def build_checks(contract: Contract, ref: Reference, period: str | None, folder: str | None = None) -> list[Check]:
     """The contract's rules as expectations. `folder` is the partner folder the file came from
     (for rules such as "a gemeente delivers only its own activities")."""
-    gx, _ = _gx()
-    E = gx.expectations
-    checks: list[Check] = []
-    for c in contract.columns:
-        if c.personal == "never_store":
-            continue
-        name = c.name
-        if c.required:
-            checks.append(Check(name, E.ExpectColumnValuesToNotBeNull(column="raw"), "distinct",
-                                lambda v, n=name: f"{n}: verplicht veld is leeg"))
-        if c.unique:
-            # Over the distinct values with their number of occurrences: each may occur once.
-            checks.append(Check(name, E.ExpectColumnValuesToBeBetween(column="occurrences", max_value=1), "distinct",
-                                lambda v, c=c: f"{c.name}:{_quote(c, v)} komt meer dan eens voor in het bestand"))
-        if c.type == "enum":
-            checks.append(Check(name, E.ExpectColumnValuesToBeInSet(column="value", value_set=c.values), "distinct",
-                                lambda v, c=c: f"{c.name}:{_quote(c, v)} is geen toegestane waarde "
-                                               f"(toegestaan: {', '.join(c.values)})"))
-        if c.type == "gemeente":
-            checks.append(Check(name, E.ExpectColumnValuesToBeInSet(column="value", value_set=sorted(ref.current_codes)),
-                                "distinct",
-                                lambda v, n=name: f"{n}: onbekende gemeentecode '{v}' (geen gemeente van "
-                                                  "politie-eenheid Midden-Nederland)"))
-        if c.type == "region":
-            allowed = sorted(ref.current_codes) + list(REGIONS_OUTSIDE_GEMEENTEN)
-            checks.append(Check(name, E.ExpectColumnValuesToBeInSet(column="value", value_set=allowed), "distinct",
-                                lambda v, n=name: f"{n}: onbekende regiocode '{v}' (toegestaan: een gemeente van de "
-                                                  "eenheid, PV26, PV24, PV27, RE09 of NL01)"))
-        if c.folder_gemeente and folder and folder.upper().startswith("GM"):
-            checks.append(Check(name, E.ExpectColumnValuesToBeInSet(column="value", value_set=[folder.upper()]),
-                                "distinct",
-                                lambda v, n=name, f=folder.upper(): f"{n}: '{v}' is niet de gemeente van deze map ({f}); "
-                                                                    "een gemeente levert alleen haar eigen activiteiten"))
-        if c.required_when or c.required_unless:
-            cond = c.required_when or c.required_unless
-            op = "==" if c.required_when else "!="
-            word = "als" if c.required_when else "tenzij"
-            checks.append(Check(name, E.ExpectColumnValuesToNotBeNull(
-                column="raw", row_condition=f'other{op}"{cond.equals}"', condition_parser="pandas"),
-                f"pair:{cond.column}",
-                lambda v, c=c, cond=cond, w=word: f"{c.name}: verplicht {w} {cond.column} '{cond.equals}' is"))
-        if c.not_greater_than:
-            checks.append(Check(name, E.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
-                f"pair:{c.not_greater_than}",
-                lambda v, c=c: f"{c.name}:{_quote(c, v)} is groter dan {c.not_greater_than}"))
-        if c.within_district:
-            pairs = sorted(ref.districts.items())
-            checks.append(Check(name, E.ExpectColumnPairValuesToBeInSet(
-                column_A="value", column_B="other", value_pairs_set=pairs, ignore_row_if="either_value_is_missing"),
-                f"list:{c.within_district}",
-                lambda v, c=c: f"{c.name}: gemeente '{v}' ligt niet in het district dat bij deze rij staat"))
-        if c.type == "wijk":
-            checks.append(Check(name, E.ExpectColumnValuesToMatchRegex(column="value", regex=r"^WK\d{6}$"), "distinct",
-                                lambda v, n=name: f"{n}: '{v}' is geen wijkcode (verwacht WK gevolgd door 6 cijfers)"))
-        if c.pattern:
-            checks.append(Check(name, E.ExpectColumnValuesToMatchRegex(column="value", regex=c.pattern), "distinct",
-                                lambda v, c=c: f"{c.name}:{_quote(c, v)} heeft niet de juiste vorm"))
-        if c.min is not None or c.max is not None:
-            low = "" if c.min is None else f"{c.min:g}"
-            high = "" if c.max is None else f"{c.max:g}"
-            bound = f"tussen {low} en {high}" if low and high else (f"minimaal {low}" if low else f"maximaal {high}")
-            checks.append(Check(name, E.ExpectColumnValuesToBeBetween(column="value", min_value=c.min, max_value=c.max),
-                                "distinct", lambda v, c=c, b=bound: f"{c.name}:{_quote(c, v)} moet {b} liggen"))
-        if c.in_period and period:
-            start, end = period_bounds(contract, period)
-            checks.append(Check(name, E.ExpectColumnValuesToBeBetween(
-                column="value", min_value=pd.Timestamp(start), max_value=pd.Timestamp(end)), "distinct",
-                lambda v, c=c, s=start, e=end: f"{c.name}:{_quote(c, v)} valt niet in de periode van het "
-                                              f"bestand ({s:%d-%m-%Y} t/m {e:%d-%m-%Y})"))
-        if c.not_after:
-            checks.append(Check(name, E.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
-                f"pair:{c.not_after}",
-                lambda v, c=c: f"{c.name}:{_quote(c, v)} ligt na {c.not_after}"))
-        if c.not_before:
-            checks.append(Check(name, E.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="value", column_B="other", or_equal=True, ignore_row_if="either_value_is_missing"),
-                f"pair:{c.not_before}",
-                lambda v, c=c: f"{c.name}:{_quote(c, v)} ligt voor {c.not_before}"))
-        if c.within_gemeente:
-            checks.append(Check(name, E.ExpectColumnPairValuesToBeEqual(
-                column_A="value_gemeente", column_B="other", ignore_row_if="either_value_is_missing"),
-                f"pair:{c.within_gemeente}",
-                lambda v, c=c: f"{c.name}: wijk '{v}' ligt niet in {c.within_gemeente}"))
-    return checks
+    context = RuleContext(contract, ref, period, folder)
+    checks = (build(c, context) for c in contract.columns if c.personal != "never_store" for build in RULES.values())
+    return [check for check in checks if check is not None]
+
+
+@rule("required")
+def _required(c: Column, _: RuleContext) -> Check | None:
+    if not c.required:
+        return None
+    return Check(c.name, _expect().ExpectColumnValuesToNotBeNull(column="raw"), "distinct",
+                 lambda v: f"{c.name}: verplicht veld is leeg")
+
+
+@rule("unique")
+def _unique(c: Column, _: RuleContext) -> Check | None:
+    if not c.unique:
+        return None
+    # Over the distinct values with their number of occurrences: each may occur once.
+    return Check(c.name, _expect().ExpectColumnValuesToBeBetween(column="occurrences", max_value=1), "distinct",
+                 lambda v: f"{c.name}:{_quote(c, v)} komt meer dan eens voor in het bestand")
+
+
+@rule("enum")
+def _enum(c: Column, _: RuleContext) -> Check | None:
+    if c.type != "enum":
+        return None
+    return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=c.values), "distinct",
+                 lambda v: f"{c.name}:{_quote(c, v)} is geen toegestane waarde (toegestaan: {', '.join(c.values)})")
+
+
+@rule("gemeente")
+def _gemeente(c: Column, d: RuleContext) -> Check | None:
+    if c.type != "gemeente":
+        return None
+    return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=sorted(d.ref.current_codes)),
+                 "distinct",
+                 lambda v: f"{c.name}: onbekende gemeentecode '{v}' (geen gemeente van politie-eenheid "
+                           "Midden-Nederland)")
+
+
+@rule("region")
+def _region(c: Column, d: RuleContext) -> Check | None:
+    if c.type != "region":
+        return None
+    allowed = sorted(d.ref.current_codes) + list(REGIONS_OUTSIDE_GEMEENTEN)
+    return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=allowed), "distinct",
+                 lambda v: f"{c.name}: onbekende regiocode '{v}' (toegestaan: een gemeente van de eenheid, PV26, "
+                           "PV24, PV27, RE09 of NL01)")
+
+
+@rule("folder_gemeente")
+def _folder_gemeente(c: Column, d: RuleContext) -> Check | None:
+    if not (c.folder_gemeente and d.folder and d.folder.upper().startswith("GM")):
+        return None
+    own = d.folder.upper()
+    return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=[own]), "distinct",
+                 lambda v: f"{c.name}: '{v}' is niet de gemeente van deze map ({own}); een gemeente levert "
+                           "alleen haar eigen activiteiten")
+
+
+@rule("required_when")  # and required_unless: the same rule with the condition negated
+def _required_when(c: Column, _: RuleContext) -> Check | None:
+    cond = c.required_when or c.required_unless
+    if cond is None:
+        return None
+    op = "==" if c.required_when else "!="
+    word = "als" if c.required_when else "tenzij"
+    return Check(c.name, _expect().ExpectColumnValuesToNotBeNull(
+        column="raw", row_condition=f'other{op}"{cond.equals}"', condition_parser="pandas"),
+        f"pair:{cond.column}",
+        lambda v: f"{c.name}: verplicht {word} {cond.column} '{cond.equals}' is")
+
+
+@rule("not_greater_than")
+def _not_greater_than(c: Column, _: RuleContext) -> Check | None:
+    if not c.not_greater_than:
+        return None
+    return Check(c.name, _expect().ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
+        f"pair:{c.not_greater_than}",
+        lambda v: f"{c.name}:{_quote(c, v)} is groter dan {c.not_greater_than}")
+
+
+@rule("within_district")
+def _within_district(c: Column, d: RuleContext) -> Check | None:
+    if not c.within_district:
+        return None
+    pairs = sorted(d.ref.districts.items())
+    return Check(c.name, _expect().ExpectColumnPairValuesToBeInSet(
+        column_A="value", column_B="other", value_pairs_set=pairs, ignore_row_if="either_value_is_missing"),
+        f"list:{c.within_district}",
+        lambda v: f"{c.name}: gemeente '{v}' ligt niet in het district dat bij deze rij staat")
+
+
+@rule("wijk")
+def _wijk(c: Column, _: RuleContext) -> Check | None:
+    if c.type != "wijk":
+        return None
+    return Check(c.name, _expect().ExpectColumnValuesToMatchRegex(column="value", regex=r"^WK\d{6}$"), "distinct",
+                 lambda v: f"{c.name}: '{v}' is geen wijkcode (verwacht WK gevolgd door 6 cijfers)")
+
+
+@rule("pattern")
+def _pattern(c: Column, _: RuleContext) -> Check | None:
+    if not c.pattern:
+        return None
+    return Check(c.name, _expect().ExpectColumnValuesToMatchRegex(column="value", regex=c.pattern), "distinct",
+                 lambda v: f"{c.name}:{_quote(c, v)} heeft niet de juiste vorm")
+
+
+@rule("min_max")
+def _min_max(c: Column, _: RuleContext) -> Check | None:
+    if c.min is None and c.max is None:
+        return None
+    low = "" if c.min is None else f"{c.min:g}"
+    high = "" if c.max is None else f"{c.max:g}"
+    bound = f"tussen {low} en {high}" if low and high else (f"minimaal {low}" if low else f"maximaal {high}")
+    return Check(c.name, _expect().ExpectColumnValuesToBeBetween(column="value", min_value=c.min, max_value=c.max),
+                 "distinct", lambda v: f"{c.name}:{_quote(c, v)} moet {bound} liggen")
+
+
+@rule("in_period")
+def _in_period(c: Column, d: RuleContext) -> Check | None:
+    if not (c.in_period and d.period):
+        return None
+    start, end = period_bounds(d.contract, d.period)
+    return Check(c.name, _expect().ExpectColumnValuesToBeBetween(
+        column="value", min_value=pd.Timestamp(start), max_value=pd.Timestamp(end)), "distinct",
+        lambda v: f"{c.name}:{_quote(c, v)} valt niet in de periode van het bestand "
+                  f"({start:%d-%m-%Y} t/m {end:%d-%m-%Y})")
+
+
+@rule("not_after")
+def _not_after(c: Column, _: RuleContext) -> Check | None:
+    if not c.not_after:
+        return None
+    return Check(c.name, _expect().ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
+        f"pair:{c.not_after}",
+        lambda v: f"{c.name}:{_quote(c, v)} ligt na {c.not_after}")
+
+
+@rule("not_before")
+def _not_before(c: Column, _: RuleContext) -> Check | None:
+    if not c.not_before:
+        return None
+    return Check(c.name, _expect().ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="value", column_B="other", or_equal=True, ignore_row_if="either_value_is_missing"),
+        f"pair:{c.not_before}",
+        lambda v: f"{c.name}:{_quote(c, v)} ligt voor {c.not_before}")
+
+
+@rule("within_gemeente")
+def _within_gemeente(c: Column, _: RuleContext) -> Check | None:
+    if not c.within_gemeente:
+        return None
+    return Check(c.name, _expect().ExpectColumnPairValuesToBeEqual(
+        column_A="value_gemeente", column_B="other", ignore_row_if="either_value_is_missing"),
+        f"pair:{c.within_gemeente}",
+        lambda v: f"{c.name}: wijk '{v}' ligt niet in {c.within_gemeente}")
 
 
 def _as_frame_values(values: pd.Series) -> pd.Series:

@@ -1,0 +1,23 @@
+"""Step 8, publish: the new table becomes a partition of raw.<feed>, the period's earlier delivery
+is superseded, and the audit record is completed; all in the publishing transaction, so readers
+see the whole delivery or none of it."""
+from __future__ import annotations
+
+import psycopg
+
+from ingest import audit, load
+from ingest.delivery import Delivery
+
+
+def publish(conn: psycopg.Connection, delivery: Delivery) -> None:
+    contract = delivery.known_contract
+    delivery_id, period = delivery.delivery_id, delivery.period
+    load.publish(conn, contract, delivery_id)
+    # A period's newest delivery replaces the earlier one; feeds without periods (activities,
+    # CBS) keep every delivery current and resolve "newest wins" per record in dbt.
+    superseded = audit.supersede_current(conn, contract.feed, delivery.folder, period, delivery_id) if period else []
+    load.write_rejected(conn, delivery_id, delivery.rejections.rows)
+    audit.finish(conn, delivery_id, status="loaded", period=period, rows_received=delivery.rows_received,
+                 rows_loaded=delivery.rows_loaded, rows_rejected=delivery.rows_rejected, reasons=delivery.reasons,
+                 is_current=True)
+    audit.event(conn, delivery_id, "published", {"superseded": superseded})
