@@ -6,7 +6,7 @@ leave the store they were delivered to. Keys and return values are the same as t
 `LocalLandingZone` (local.py); locations are `s3://bucket/<area>/<key>` URLs.
 
 Configuration (read by `S3LandingZone.from_url`, used when the store is an s3:// URL):
-- `INFOPOSITIE_S3_ENDPOINT`  the S3 endpoint, e.g. `http://seaweedfs:8333`. When unset, boto3's own
+- `INFOPOSITIE_S3_ENDPOINT`  the S3 endpoint, e.g. `http://seaweedfs-s3:8333`. When unset, boto3's own
   `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` apply, and otherwise AWS itself.
 - `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`  the identity (the platform's, for the pipeline;
   a partner identity may only write under its own landing prefix, see s3_policies.py beside this file).
