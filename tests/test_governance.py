@@ -41,7 +41,7 @@ def test_no_identifier_free_text_or_exact_age_in_any_table(built_warehouse_url, 
 
 # Integer columns that are not counts of people or cases, each documented in its model's YAML:
 # the number of quarters a year covers, and what gemeenten did (activities are the municipality's
-# own work, published as delivered; see reporting/_reporting_fit__models.yml).
+# own work, published as delivered; see reporting/_reporting__models.yml).
 NOT_PERSON_COUNTS = {("interventie_fit", "kwartalen")} | {
     ("interventie_fit", c) for c in ("activiteiten", "activiteiten_senioren", "activiteiten_jongeren",
                                      "activiteiten_ondernemers")}

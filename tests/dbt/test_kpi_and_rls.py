@@ -127,7 +127,7 @@ def test_lookback_unit_tests_use_the_real_targets() -> None:
             return text
 
     seed = [{k: canonical(v) for k, v in r.items() if k != "toelichting"} for r in _seed("jaarplan_streefwaarden")]
-    document = yaml.safe_load((DBT_PROJECT_DIR / "models" / "reporting" / "_jaarplan__models.yml").read_text())
+    document = yaml.safe_load((DBT_PROJECT_DIR / "models" / "reporting" / "_reporting__models.yml").read_text())
     copies = {t["name"]: g["rows"] for t in document["unit_tests"] for g in t["given"]
               if t["name"] in ("ut_jaarplan_kpi_terugblik_2025", "ut_jaarplan_kpi_lopend_jaar")
               and g["input"] == "ref('jaarplan_streefwaarden')"}

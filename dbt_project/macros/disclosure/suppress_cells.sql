@@ -10,7 +10,7 @@
 
   hierarchies: list of {'key': column, 'parent': column, 'split_by': [columns]} (split_by optional).
 
-  Rules (shared/domain/README.md):
+  Rules (docs/sources/domain.md):
   1. primary: a count from 1 to disclosure_min_count - 1 is hidden ('primair');
   2. secondary: no equation may have exactly one hidden member, because that member would follow
      from the shown ones by subtraction. While some equation has exactly one, hide its smallest

@@ -1,5 +1,5 @@
 {#- The year plan counts two kinds of online crime separately. The feed spec
-    (shared/feeds/politie_registraties.md) decides by modus: ransomware, hacken and ddos are
+    (docs/sources/feeds/politie_registraties.md) decides by modus: ransomware, hacken and ddos are
     cybercrime (ICT is both means and target); every other modus is gedigitaliseerde
     criminaliteit (ICT is only the means). One macro, so that every feed and every breakdown
     classifies the same way. -#}

@@ -3,7 +3,7 @@
   dbt_project.yml). dbt replaces the table on every run, so the policies are (re)created in the
   same transaction that publishes the new table: no moment without them.
 
-  Who sees what (shared/domain/README.md, Wpg: each audience only what it needs):
+  Who sees what (docs/sources/domain.md, Wpg: each audience only what it needs):
   - every reporter role (policy on the group `reporter`): region and district aggregates, i.e.
     rows with niveau regio or district (without a niveau column: rows without gemeente and
     basisteam);

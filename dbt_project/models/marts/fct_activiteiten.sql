@@ -1,38 +1,28 @@
 -- One row per prevention activity or knowledge session (the latest delivered version), placed in
--- the current organisation. Regional activities (regio/ without gemeente) have no gemeente,
+-- the current organisation (int_activiteiten__geplaatst). Regional activities have no gemeente,
 -- basisteam or district: they count for the region only.
 with activiteiten as (
-    select * from {{ ref('stg_gemeente__activiteiten') }}
-),
-
-mapping as (
-    select * from {{ ref('stg_reference__gemeentecode_mapping') }}
-),
-
-gemeenten as (
-    select * from {{ ref('dim_gemeente') }}
+    select * from {{ ref('int_activiteiten__geplaatst') }}
 )
 
 select
-    a.activiteit_sleutel::text as activiteit_sleutel,
-    a.leverancier::text as leverancier,
-    a.delivery_id::bigint as delivery_id,
-    a.datum::date as datum,
-    a.maand::date as maand,
-    a.jaar::integer as jaar,
-    a.kwartaal::integer as kwartaal,
-    {{ kwartaal_label('a.jaar', 'a.kwartaal') }}::text as periode,
-    g.gemeentecode::text as gemeentecode,
-    g.basisteam_code::text as basisteam_code,
-    g.district::text as district,
-    a.regionaal::boolean as regionaal,
-    a.titel::text as titel,
-    a.activiteittype::text as activiteittype,
-    a.doelgroep::text as doelgroep,
-    a.campagne::text as campagne,
-    a.bereik::integer as bereik,
-    a.deelnemers::integer as deelnemers,
-    a.onderbouwd::boolean as onderbouwd
-from activiteiten as a
-left join mapping as m on m.oude_code = a.gemeentecode
-left join gemeenten as g on g.gemeentecode = coalesce(m.nieuwe_code, a.gemeentecode)
+    activiteit_sleutel::text as activiteit_sleutel,
+    leverancier::text as leverancier,
+    delivery_id::bigint as delivery_id,
+    datum::date as datum,
+    maand::date as maand,
+    jaar::integer as jaar,
+    kwartaal::integer as kwartaal,
+    periode::text as periode,
+    gemeentecode::text as gemeentecode,
+    basisteam_code::text as basisteam_code,
+    district::text as district,
+    regionaal::boolean as regionaal,
+    titel::text as titel,
+    activiteittype::text as activiteittype,
+    doelgroep::text as doelgroep,
+    campagne::text as campagne,
+    bereik::integer as bereik,
+    deelnemers::integer as deelnemers,
+    onderbouwd::boolean as onderbouwd
+from activiteiten

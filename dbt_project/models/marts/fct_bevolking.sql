@@ -4,14 +4,6 @@
 -- stays unknown when any part of it is unknown. Codes outside the unit are left out.
 with bevolking as (
     select * from {{ ref('stg_cbs__bevolking') }}
-),
-
-mapping as (
-    select * from {{ ref('stg_reference__gemeentecode_mapping') }}
-),
-
-gemeenten as (
-    select * from {{ ref('dim_gemeente') }}
 )
 
 select
@@ -23,6 +15,5 @@ select
     (case when bool_and(b.inwoners_15plus is not null) then sum(b.inwoners_15plus) end)::integer as inwoners_15plus,
     max(b.delivery_id)::bigint as delivery_id
 from bevolking as b
-left join mapping as m on m.oude_code = b.gemeentecode
-join gemeenten as g on g.gemeentecode = coalesce(m.nieuwe_code, b.gemeentecode)
+{{ join_huidige_gemeente('b.gemeentecode', gemeenten=ref('dim_gemeente'), join='inner') }}
 group by b.jaar, g.gemeentecode, g.basisteam_code, g.district

@@ -5,14 +5,6 @@ with instroom as (
     select * from {{ ref('stg_om__instroom') }}
 ),
 
-mapping as (
-    select * from {{ ref('stg_reference__gemeentecode_mapping') }}
-),
-
-gemeenten as (
-    select * from {{ ref('dim_gemeente') }}
-),
-
 -- A case enters the OM once. Should the same parketnummer arrive in two quarters (staging warns
 -- about it), the first instroom is the one that counts; a corrected row in a later delivery of
 -- the same day wins over the older one.
@@ -21,7 +13,7 @@ zaken as (
         *,
         row_number() over (
             partition by parketnummer_pseudoniem
-            order by instroomdatum, delivery_id desc, regelnummer desc
+            order by instroomdatum asc, delivery_id desc, regelnummer desc
         ) as volgorde
     from instroom
 )
@@ -44,8 +36,5 @@ select
     z.beslisdatum::date as beslisdatum,
     (z.beslisdatum - z.instroomdatum)::integer as doorlooptijd_dagen
 from zaken as z
--- Ingest maps merged codes when it loads; mapping again keeps older deliveries right after a
--- future merger without reloading them (as int_politie__registraties_per_gemeente does).
-left join mapping as m on m.oude_code = z.gemeentecode
-left join gemeenten as g on g.gemeentecode = coalesce(m.nieuwe_code, z.gemeentecode)
+{{ join_huidige_gemeente('z.gemeentecode', gemeenten=ref('dim_gemeente')) }}
 where z.volgorde = 1

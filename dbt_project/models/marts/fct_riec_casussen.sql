@@ -26,8 +26,10 @@ select
     f.laatst_gezien::date as laatst_gezien,
     extract(year from f.geldig_van)::integer as jaar,
     extract(quarter from f.geldig_van)::integer as kwartaal,
-    {{ kwartaal_label('extract(year from f.geldig_van)::integer', 'extract(quarter from f.geldig_van)::integer') }}::text
-        as periode,
+    {{ kwartaal_label(
+        'extract(year from f.geldig_van)::integer',
+        'extract(quarter from f.geldig_van)::integer'
+    ) }}::text as periode,
     f.startdatum::date as startdatum,
     f.einddatum::date as einddatum,
     c.casus_sinds::date as casus_sinds,

@@ -4,14 +4,6 @@
 -- (merged codes mapped); rows for the unit (RE09), a province or the country keep their CBS code.
 with indicatoren as (
     select * from {{ ref('stg_cbs__veiligheidsmonitor') }}
-),
-
-mapping as (
-    select * from {{ ref('stg_reference__gemeentecode_mapping') }}
-),
-
-gemeenten as (
-    select * from {{ ref('dim_gemeente') }}
 )
 
 select
@@ -28,5 +20,4 @@ select
     i.bron::text as bron,
     i.delivery_id::bigint as delivery_id
 from indicatoren as i
-left join mapping as m on m.oude_code = i.gemeentecode
-left join gemeenten as g on g.gemeentecode = coalesce(m.nieuwe_code, i.gemeentecode)
+{{ join_huidige_gemeente('i.gemeentecode', gemeenten=ref('dim_gemeente')) }}

@@ -5,17 +5,12 @@
 --   activiteiten  a count: 1-4 is '<5', plus secondary suppression;
 --   bereik        people reached: 1-4 is '<5', and hidden wherever the number of activities is
 --                 hidden (a reach belongs to its activities). Unknown reach stays empty.
-{%- set hierarchies = [
-    {'key': 'gebied_key', 'parent': 'gebied_ouder_key'},
-    {'key': 'waarde_key', 'parent': 'waarde_ouder_key', 'split_by': ['uitsplitsing']},
-] %}
-
 with cellen as (
     select *, aantal as activiteiten
     from {{ ref('int_activiteiten__tellingen_kwartaal') }}
 ),
 
-{{ suppress_cells('cellen', hierarchies=hierarchies, fixed=['jaar', 'kwartaal'], name='activiteiten_beoordeeld') }},
+{{ suppress_kwartaalcellen('cellen', name='activiteiten_beoordeeld') }},
 
 bereik_te_beoordelen as (
     select
@@ -26,21 +21,10 @@ bereik_te_beoordelen as (
     from activiteiten_beoordeeld
 ),
 
-{{ suppress_cells('bereik_te_beoordelen', hierarchies=hierarchies, fixed=['jaar', 'kwartaal'],
-                  name='bereik_beoordeeld') }}
+{{ suppress_kwartaalcellen('bereik_te_beoordelen', name='bereik_beoordeeld') }}
 
 select
-    niveau::text as niveau,
-    gebied_code::text as gebied_code,
-    gebied_naam::text as gebied_naam,
-    gemeentecode::text as gemeentecode,
-    basisteam_code::text as basisteam_code,
-    district::text as district,
-    jaar::integer as jaar,
-    kwartaal::integer as kwartaal,
-    periode::text as periode,
-    uitsplitsing::text as uitsplitsing,
-    waarde::text as waarde,
+    {{ kwartaalcel_kolommen() }},
     {{ disclosed_count('activiteiten', 'activiteiten_onderdrukking') }}::integer as aantal,
     {{ disclosed_label('activiteiten', 'activiteiten_onderdrukking') }}::text as aantal_weergave,
     (activiteiten_onderdrukking is not null)::boolean as onderdrukt,

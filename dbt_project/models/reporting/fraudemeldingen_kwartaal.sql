@@ -10,10 +10,6 @@
 --                check on single victims, as for the police damage, is not possible here).
 -- Hidden cells of the later figures enter their round as 1 (primair); the others enter with the
 -- figure (or the number of victims, for euros), so the secondary suppression picks the smallest.
-{%- set hierarchies = [
-    {'key': 'gebied_key', 'parent': 'gebied_ouder_key'},
-    {'key': 'waarde_key', 'parent': 'waarde_ouder_key', 'split_by': ['uitsplitsing']},
-] %}
 {%- set cell_columns = 'niveau, gebied_code, gebied_naam, gemeentecode, basisteam_code, district, gebied_key,
     gebied_ouder_key, inwoners, jaar, kwartaal, periode, uitsplitsing, waarde, waarde_key, waarde_ouder_key,
     meldingen, gedupeerden, schade_eur' %}
@@ -23,7 +19,7 @@ with cellen as (
     from {{ ref('int_fraude__tellingen_kwartaal') }}
 ),
 
-{{ suppress_cells('cellen', hierarchies=hierarchies, fixed=['jaar', 'kwartaal'], name='meldingen_beoordeeld') }},
+{{ suppress_kwartaalcellen('cellen', name='meldingen_beoordeeld') }},
 
 gedupeerden_te_beoordelen as (
     select
@@ -33,8 +29,7 @@ gedupeerden_te_beoordelen as (
     from meldingen_beoordeeld
 ),
 
-{{ suppress_cells('gedupeerden_te_beoordelen', hierarchies=hierarchies, fixed=['jaar', 'kwartaal'],
-                  name='gedupeerden_beoordeeld') }},
+{{ suppress_kwartaalcellen('gedupeerden_te_beoordelen', name='gedupeerden_beoordeeld') }},
 
 schade_te_beoordelen as (
     select
@@ -50,8 +45,7 @@ schade_te_beoordelen as (
     from gedupeerden_beoordeeld
 ),
 
-{{ suppress_cells('schade_te_beoordelen', hierarchies=hierarchies, fixed=['jaar', 'kwartaal'],
-                  name='schade_beoordeeld') }},
+{{ suppress_kwartaalcellen('schade_te_beoordelen', name='schade_beoordeeld') }},
 
 gepubliceerd as (
     select
@@ -61,17 +55,7 @@ gepubliceerd as (
 )
 
 select
-    niveau::text as niveau,
-    gebied_code::text as gebied_code,
-    gebied_naam::text as gebied_naam,
-    gemeentecode::text as gemeentecode,
-    basisteam_code::text as basisteam_code,
-    district::text as district,
-    jaar::integer as jaar,
-    kwartaal::integer as kwartaal,
-    periode::text as periode,
-    uitsplitsing::text as uitsplitsing,
-    waarde::text as waarde,
+    {{ kwartaalcel_kolommen() }},
     meldingen_gepubliceerd::integer as aantal,
     {{ disclosed_label('meldingen', 'meldingen_onderdrukking') }}::text as aantal_weergave,
     (meldingen_onderdrukking is not null)::boolean as onderdrukt,

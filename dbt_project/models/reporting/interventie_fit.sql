@@ -35,6 +35,9 @@
     {'doelgroep': 'ondernemers', 'groep': 'ondernemer', 'kolom': 'ondernemer',
      'tekst': 'weinig bereik bij ondernemers terwijl ondernemers veel slachtoffer zijn'},
 ] %}
+{%- set oordelen -%}
+    {% for paar in paren %}oordeel_{{ paar.doelgroep }}{{ ', ' if not loop.last }}{% endfor %}
+{%- endset %}
 
 with profiel as (
     select * from {{ ref('int_fit__slachtofferprofiel') }}
@@ -157,7 +160,8 @@ breed as (
         {%- for paar in paren %}
         b.activiteiten_{{ paar.doelgroep }},
         b.bereik_{{ paar.doelgroep }},
-        round(100.0 * b.bereik_{{ paar.doelgroep }} / nullif(b.bereik, 0), 1) as aandeel_bereik_{{ paar.doelgroep }}_pct{{ ',' if not loop.last }}
+        round(100.0 * b.bereik_{{ paar.doelgroep }} / nullif(b.bereik, 0), 1)
+            as aandeel_bereik_{{ paar.doelgroep }}_pct{{ ',' if not loop.last }}
         {%- endfor %}
     from profiel as p
     join jaarcellen as t on t.gebied_key = p.gebied_key and t.jaar = p.jaar and t.groep = 'totaal'
@@ -190,12 +194,7 @@ oordeel as (
 )
 
 select
-    niveau::text as niveau,
-    gebied_code::text as gebied_code,
-    gebied_naam::text as gebied_naam,
-    gemeentecode::text as gemeentecode,
-    basisteam_code::text as basisteam_code,
-    district::text as district,
+    {{ gebied_kolommen() }},
     jaar::integer as jaar,
     kwartalen::integer as kwartalen,
     periode::text as periode,
@@ -221,14 +220,14 @@ select
     {%- endfor %}
     (case
         when activiteiten = 0 then 'geen activiteiten geleverd'
-        when 'mismatch' in ({% for paar in paren %}oordeel_{{ paar.doelgroep }}{{ ', ' if not loop.last }}{% endfor %}) then
+        when 'mismatch' in ({{ oordelen }}) then
             concat_ws('; '
                 {%- for paar in paren %},
                 case when oordeel_{{ paar.doelgroep }} = 'mismatch' then '{{ paar.tekst }}' end
                 {%- endfor %})
-        when 'onbekend' not in ({% for paar in paren %}oordeel_{{ paar.doelgroep }}{{ ', ' if not loop.last }}{% endfor %}) then
+        when 'onbekend' not in ({{ oordelen }}) then
             'in balans'
-        when 'in balans' not in ({% for paar in paren %}oordeel_{{ paar.doelgroep }}{{ ', ' if not loop.last }}{% endfor %}) then
+        when 'in balans' not in ({{ oordelen }}) then
             'niet te beoordelen'
         else
             'in balans (niet te beoordelen: ' || concat_ws(', '

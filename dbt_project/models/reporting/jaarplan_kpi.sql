@@ -41,7 +41,7 @@ realisatie as (
 ),
 
 basisteams as (
-    select count(distinct basisteam_code) as aantal from {{ ref('stg_reference__gemeenten') }}
+    select count(distinct basisteam_code) as aantal from {{ ref('dim_gemeente') }}
 ),
 
 -- A target row that lacks what its kind needs would silently judge nothing: stop the build.
@@ -116,10 +116,11 @@ beoordeeld as (
                 case when (d.richting = 'minimaal' and r.realisatie >= d.streefwaarde)
                        or (d.richting = 'maximaal' and r.realisatie <= d.streefwaarde)
                      then 'op koers' else 'achter' end
-            else
-                case when (d.richting = 'minimaal' and r.realisatie >= d.streefwaarde)
-                       or (d.richting = 'maximaal' and r.realisatie <= d.streefwaarde)
-                     then 'behaald' else 'niet behaald' end
+            -- Otherwise the year is judged for good (a completed yearly target, or the target year).
+            when (d.richting = 'minimaal' and r.realisatie >= d.streefwaarde)
+                or (d.richting = 'maximaal' and r.realisatie <= d.streefwaarde)
+                then 'behaald'
+            else 'niet behaald'
         end as status
     from indicatoren as i
     cross join jaren as j
@@ -140,8 +141,9 @@ select
 from beoordeeld
 -- Fail closed on an incomplete target row instead of publishing statuses without it.
 where (
-    select case when aantal > 0 then cast(
-        'jaarplan_streefwaarden: ' || aantal || ' row(s) lack what their soort or streefwaarde_regel needs'
-        as integer) end
+    select case when onvolledig.aantal > 0 then (
+        'jaarplan_streefwaarden: ' || onvolledig.aantal
+        || ' row(s) lack what their soort or streefwaarde_regel needs'
+    )::integer end
     from onvolledig
 ) is null

@@ -5,15 +5,7 @@ with cellen as (
     select * from {{ ref('int_politie__tellingen_kwartaal') }}
 ),
 
-{{ suppress_cells(
-    'cellen',
-    hierarchies=[
-        {'key': 'gebied_key', 'parent': 'gebied_ouder_key'},
-        {'key': 'waarde_key', 'parent': 'waarde_ouder_key', 'split_by': ['uitsplitsing']},
-    ],
-    fixed=['jaar', 'kwartaal'],
-    name='beoordeeld'
-) }},
+{{ suppress_kwartaalcellen('cellen') }},
 
 gepubliceerd as (
     select
@@ -23,17 +15,7 @@ gepubliceerd as (
 )
 
 select
-    h.niveau::text as niveau,
-    h.gebied_code::text as gebied_code,
-    h.gebied_naam::text as gebied_naam,
-    h.gemeentecode::text as gemeentecode,
-    h.basisteam_code::text as basisteam_code,
-    h.district::text as district,
-    h.jaar::integer as jaar,
-    h.kwartaal::integer as kwartaal,
-    h.periode::text as periode,
-    h.uitsplitsing::text as uitsplitsing,
-    h.waarde::text as waarde,
+    {{ kwartaalcel_kolommen('h.') }},
     h.aantal_gepubliceerd::integer as aantal,
     {{ disclosed_label('h.aantal', 'h.onderdrukking') }}::text as aantal_weergave,
     (h.onderdrukking is not null)::boolean as onderdrukt,

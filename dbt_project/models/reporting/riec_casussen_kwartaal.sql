@@ -8,29 +8,11 @@ with cellen as (
     select * from {{ ref('int_riec__tellingen_kwartaal') }}
 ),
 
-{{ suppress_cells(
-    'cellen',
-    hierarchies=[
-        {'key': 'gebied_key', 'parent': 'gebied_ouder_key'},
-        {'key': 'waarde_key', 'parent': 'waarde_ouder_key', 'split_by': ['uitsplitsing']},
-    ],
-    fixed=['jaar', 'kwartaal'],
-    name='beoordeeld'
-) }}
+{{ suppress_kwartaalcellen('cellen') }}
 
 select
-    niveau::text as niveau,
-    gebied_code::text as gebied_code,
-    gebied_naam::text as gebied_naam,
-    gemeentecode::text as gemeentecode,
-    basisteam_code::text as basisteam_code,
-    district::text as district,
-    jaar::integer as jaar,
-    kwartaal::integer as kwartaal,
-    periode::text as periode,
+    {{ kwartaalcel_kolommen() }},
     peildatum::date as peildatum,
-    uitsplitsing::text as uitsplitsing,
-    waarde::text as waarde,
     {{ disclosed_count('aantal', 'onderdrukking') }}::integer as aantal,
     {{ disclosed_label('aantal', 'onderdrukking') }}::text as aantal_weergave,
     (onderdrukking is not null)::boolean as onderdrukt

@@ -44,28 +44,10 @@ te_beoordelen as (
        and g.waarde = c.waarde
 ),
 
-{{ suppress_cells(
-    'te_beoordelen',
-    hierarchies=[
-        {'key': 'gebied_key', 'parent': 'gebied_ouder_key'},
-        {'key': 'waarde_key', 'parent': 'waarde_ouder_key', 'split_by': ['uitsplitsing']},
-    ],
-    fixed=['jaar', 'kwartaal'],
-    name='beoordeeld'
-) }}
+{{ suppress_kwartaalcellen('te_beoordelen') }}
 
 select
-    niveau::text as niveau,
-    gebied_code::text as gebied_code,
-    gebied_naam::text as gebied_naam,
-    gemeentecode::text as gemeentecode,
-    basisteam_code::text as basisteam_code,
-    district::text as district,
-    jaar::integer as jaar,
-    kwartaal::integer as kwartaal,
-    periode::text as periode,
-    uitsplitsing::text as uitsplitsing,
-    waarde::text as waarde,
+    {{ kwartaalcel_kolommen() }},
     aantal_registraties_gepubliceerd::integer as aantal_registraties,
     {{ disclosed_amount('schade_eur', 'onderdrukking') }}::numeric(14, 0) as schade_eur,
     {{ disclosed_amount_label('schade_eur', 'onderdrukking') }}::text as schade_weergave,

@@ -10,14 +10,6 @@ with activiteiten as (
     select * from {{ ref('stg_gemeente__activiteiten') }}
 ),
 
-mapping as (
-    select * from {{ ref('stg_reference__gemeentecode_mapping') }}
-),
-
-gemeenten as (
-    select * from {{ ref('stg_reference__gemeenten') }}
-),
-
 kwartalen as (
     select jaar, kwartaal
     from {{ ref('int_politie__kwartalen') }}
@@ -36,32 +28,28 @@ geplaatst as (
     select a.jaar, a.doelgroep, a.bereik, g.gemeentecode, g.basisteam_code, g.district
     from activiteiten as a
     join kwartalen as k on k.jaar = a.jaar and k.kwartaal = a.kwartaal
-    left join mapping as m on m.oude_code = a.gemeentecode
-    left join gemeenten as g on g.gemeentecode = coalesce(m.nieuwe_code, a.gemeentecode)
+    {{ join_huidige_gemeente('a.gemeentecode') }}
 ),
 
 -- An activity counts for its gemeente, basisteam and district; regional activities (no
 -- gemeente) for the region only, like every other activity.
 per_gebied as (
+    {{ per_gebied('geplaatst') }}
+),
+
+tellingen as (
     select
-        gk.gebied_key,
-        p.jaar,
+        gebied_key,
+        jaar,
         count(*) as activiteiten,
-        count(*) filter (where p.doelgroep = 'senioren') as activiteiten_senioren,
-        count(*) filter (where p.doelgroep = 'jongeren') as activiteiten_jongeren,
-        count(*) filter (where p.doelgroep = 'ondernemers') as activiteiten_ondernemers,
-        sum(p.bereik) as bereik,
-        sum(p.bereik) filter (where p.doelgroep = 'senioren') as bereik_senioren,
-        sum(p.bereik) filter (where p.doelgroep = 'jongeren') as bereik_jongeren,
-        sum(p.bereik) filter (where p.doelgroep = 'ondernemers') as bereik_ondernemers
-    from geplaatst as p
-    cross join lateral (values
-        ('gemeente:' || p.gemeentecode),
-        ('basisteam:' || p.basisteam_code),
-        ('district:' || p.district),
-        ('regio:{{ var("regio_code") }}')
-    ) as gk (gebied_key)
-    where gk.gebied_key is not null
+        count(*) filter (where doelgroep = 'senioren') as activiteiten_senioren,
+        count(*) filter (where doelgroep = 'jongeren') as activiteiten_jongeren,
+        count(*) filter (where doelgroep = 'ondernemers') as activiteiten_ondernemers,
+        sum(bereik) as bereik,
+        sum(bereik) filter (where doelgroep = 'senioren') as bereik_senioren,
+        sum(bereik) filter (where doelgroep = 'jongeren') as bereik_jongeren,
+        sum(bereik) filter (where doelgroep = 'ondernemers') as bereik_ondernemers
+    from per_gebied
     group by 1, 2
 )
 
@@ -82,4 +70,4 @@ select
         as bereik_ondernemers
 from gebieden as gb
 cross join jaren as j
-left join per_gebied as p on p.gebied_key = gb.gebied_key and p.jaar = j.jaar
+left join tellingen as p on p.gebied_key = gb.gebied_key and p.jaar = j.jaar

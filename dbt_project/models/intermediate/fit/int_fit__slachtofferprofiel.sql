@@ -55,15 +55,12 @@ in_groep as (
 -- Every registration counts for its gemeente, basisteam and district when known, and always for
 -- the region (also with gemeente onbekend), as in int_politie__tellingen_kwartaal.
 per_gebied as (
-    select i.jaar, i.groep, gk.gebied_key, count(*) as aantal
-    from in_groep as i
-    cross join lateral (values
-        ('gemeente:' || i.gemeentecode),
-        ('basisteam:' || i.basisteam_code),
-        ('district:' || i.district),
-        ('regio:{{ var("regio_code") }}')
-    ) as gk (gebied_key)
-    where gk.gebied_key is not null
+    {{ per_gebied('in_groep') }}
+),
+
+tellingen as (
+    select jaar, groep, gebied_key, count(*) as aantal
+    from per_gebied
     group by 1, 2, 3
 )
 
@@ -84,7 +81,7 @@ select
 from gebieden as gb
 cross join jaren as j
 cross join groepen as g
-left join per_gebied as p
+left join tellingen as p
     on p.gebied_key = gb.gebied_key
    and p.jaar = j.jaar
    and p.groep = g.groep

@@ -1,4 +1,5 @@
 {{ config(materialized='table') }}
+{%- set uitsplitsingen = ['categorie', 'fraudetype'] %}
 
 -- True counts of the partners' fraud reports per gebied x quarter x value of the breakdowns
 -- totaal, categorie and fraudetype (which adds up to its categorie), on a complete grid (0 where
@@ -6,10 +7,10 @@
 --
 -- Quarters: those of the local picture (all three police months delivered) in which every partner
 -- that delivered for the quarter delivered all three months; a partner's missing month would
--- otherwise read as a fall. Rows of a gemeente outside the unit (gemeentecode empty in the mart)
+-- otherwise read as a fall. Rows of a gemeente outside the unit (gemeentecode empty once placed)
 -- belong to no gebied of Midden-Nederland, so the region is exactly the sum of its districts.
 with meldingen as (
-    select * from {{ ref('fct_fraudemeldingen') }}
+    select * from {{ ref('int_fraude__meldingen_geplaatst') }}
     where gemeentecode is not null
 ),
 
@@ -37,73 +38,31 @@ kwartalen as (
     having bool_and(p.maanden = 3)
 ),
 
-gebieden as (
-    select * from {{ ref('int_reference__gebieden') }}
+per_gebied as (
+    {{ per_gebied('meldingen') }}
 ),
 
 per_cel as (
     select
-        g.gebied_key,
-        m.jaar,
-        m.kwartaal,
+        p.gebied_key,
+        p.jaar,
+        p.kwartaal,
         u.uitsplitsing,
         u.waarde,
-        sum(m.meldingen) as meldingen,
-        sum(m.gedupeerden) as gedupeerden,
-        sum(m.schade_eur) as schade_eur
-    from meldingen as m
-    cross join lateral (values
-        ('gemeente:' || m.gemeentecode),
-        ('basisteam:' || m.basisteam_code),
-        ('district:' || m.district),
-        ('regio:{{ var("regio_code") }}')
-    ) as g (gebied_key)
-    cross join lateral (values
-        ('totaal', 'totaal'),
-        ('categorie', m.categorie),
-        ('fraudetype', m.fraudetype)
-    ) as u (uitsplitsing, waarde)
-    where g.gebied_key is not null
+        sum(p.meldingen) as meldingen,
+        sum(p.gedupeerden) as gedupeerden,
+        sum(p.schade_eur) as schade_eur
+    from per_gebied as p
+    {{ per_uitsplitsing('p', uitsplitsingen) }}
     group by 1, 2, 3, 4, 5
 ),
 
 waarden as (
-    select 'totaal' as uitsplitsing, 'totaal' as waarde
-    union select 'categorie', categorie from meldingen
-    union select 'fraudetype', fraudetype from meldingen
-),
-
-raster as (
-    select g.*, k.jaar, k.kwartaal, k.periode, w.uitsplitsing, w.waarde
-    from gebieden as g
-    cross join kwartalen as k
-    cross join waarden as w
+    {{ uitsplitsing_waarden('meldingen', uitsplitsingen) }}
 )
 
-select
-    r.niveau,
-    r.gebied_code,
-    r.gebied_naam,
-    r.gemeentecode,
-    r.basisteam_code,
-    r.district,
-    r.gebied_key,
-    r.gebied_ouder_key,
-    r.inwoners,
-    r.jaar,
-    r.kwartaal,
-    r.periode,
-    r.uitsplitsing,
-    r.waarde,
-    {{ uitsplitsing_key('r.uitsplitsing', 'r.waarde') }} as waarde_key,
-    {{ uitsplitsing_ouder_key('r.uitsplitsing', 'r.waarde') }} as waarde_ouder_key,
-    coalesce(p.meldingen, 0)::integer as aantal,
-    coalesce(p.gedupeerden, 0)::integer as gedupeerden,
-    coalesce(p.schade_eur, 0)::numeric(14, 2) as schade_eur
-from raster as r
-left join per_cel as p
-    on p.gebied_key = r.gebied_key
-   and p.jaar = r.jaar
-   and p.kwartaal = r.kwartaal
-   and p.uitsplitsing = r.uitsplitsing
-   and p.waarde = r.waarde
+{{ tellingen_raster('kwartalen', 'waarden', 'per_cel', {
+    'aantal': 'coalesce(t.meldingen, 0)::integer',
+    'gedupeerden': 'coalesce(t.gedupeerden, 0)::integer',
+    'schade_eur': 'coalesce(t.schade_eur, 0)::numeric(14, 2)',
+}) }}

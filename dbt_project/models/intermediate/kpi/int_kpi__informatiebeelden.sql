@@ -7,8 +7,8 @@ with publicaties as (
     select
         basisteam_code,
         periode,
-        extract(year from published_at at time zone 'Europe/Amsterdam')::integer as jaar
-    from {{ source('platform', 'publications') }}
+        extract(year from gepubliceerd_op at time zone 'Europe/Amsterdam')::integer as jaar
+    from {{ ref('stg_audit__publications') }}
 ),
 
 per_basisteam as (

@@ -3,16 +3,6 @@
 -- gemeentecode null: it counts for the region, never for a gemeente, basisteam or district.
 with registraties as (
     select * from {{ ref('stg_politie__registraties') }}
-),
-
-gemeenten as (
-    select * from {{ ref('stg_reference__gemeenten') }}
-),
-
--- Ingest maps merged codes when it loads; mapping again here keeps older deliveries right
--- after a future merger without reloading them.
-mapping as (
-    select * from {{ ref('stg_reference__gemeentecode_mapping') }}
 )
 
 select
@@ -40,5 +30,4 @@ select
     r.leeftijdsklasse,
     r.schadebedrag
 from registraties as r
-left join mapping as m on m.oude_code = r.gemeentecode
-left join gemeenten as g on g.gemeentecode = coalesce(m.nieuwe_code, r.gemeentecode)
+{{ join_huidige_gemeente('r.gemeentecode') }}

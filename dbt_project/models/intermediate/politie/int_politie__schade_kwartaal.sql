@@ -17,28 +17,21 @@ raster as (
 
 -- Like the counts: a registration counts for its gemeente, basisteam and district when known,
 -- and always for the region.
+per_gebied as (
+    {{ per_gebied('registraties') }}
+),
+
 per_cel as (
     select
-        g.gebied_key,
-        r.registratiejaar as jaar,
-        r.registratiekwartaal as kwartaal,
-        u.waarde_key,
+        p.gebied_key,
+        p.registratiejaar as jaar,
+        p.registratiekwartaal as kwartaal,
+        {{ uitsplitsing_key('u.uitsplitsing', 'u.waarde') }} as waarde_key,
         count(*) as aantal_met_schade,
-        sum(r.schadebedrag) as schade_eur,
-        max(r.schadebedrag) as grootste_schade_eur
-    from registraties as r
-    cross join lateral (values
-        ('gemeente:' || r.gemeentecode),
-        ('basisteam:' || r.basisteam_code),
-        ('district:' || r.district),
-        ('regio:{{ var("regio_code") }}')
-    ) as g (gebied_key)
-    cross join lateral (values
-        ({{ uitsplitsing_key("'totaal'", "'totaal'") }}),
-        ({{ uitsplitsing_key("'categorie'", 'r.categorie') }}),
-        ({{ uitsplitsing_key("'modus'", 'r.modus') }})
-    ) as u (waarde_key)
-    where g.gebied_key is not null
+        sum(p.schadebedrag) as schade_eur,
+        max(p.schadebedrag) as grootste_schade_eur
+    from per_gebied as p
+    {{ per_uitsplitsing('p', ['categorie', 'modus']) }}
     group by 1, 2, 3, 4
 )
 

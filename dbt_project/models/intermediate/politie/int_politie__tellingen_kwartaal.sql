@@ -1,4 +1,5 @@
 {{ config(materialized='table') }}
+{%- set uitsplitsingen = ['categorie', 'modus', 'registratiesoort', 'leeftijdsklasse', 'slachtoffer_type'] %}
 
 -- True (unsuppressed) counts per gebied x complete quarter x breakdown value, on a complete grid:
 -- every gebied, every complete quarter and every value that occurs, 0 where nothing happened.
@@ -13,10 +14,6 @@ kwartalen as (
     select jaar, kwartaal, periode
     from {{ ref('int_politie__kwartalen') }}
     where is_compleet
-),
-
-gebieden as (
-    select * from {{ ref('int_reference__gebieden') }}
 ),
 
 -- One row per combination that occurs keeps the expansion below small.
@@ -41,72 +38,19 @@ combinaties as (
 -- Every registration counts for its gemeente, basisteam and district when known, and always for
 -- the region (also with gemeente onbekend).
 per_gebied as (
-    select c.*, g.gebied_key
-    from combinaties as c
-    cross join lateral (values
-        ('gemeente:' || c.gemeentecode),
-        ('basisteam:' || c.basisteam_code),
-        ('district:' || c.district),
-        ('regio:{{ var("regio_code") }}')
-    ) as g (gebied_key)
-    where g.gebied_key is not null
+    {{ per_gebied('combinaties') }}
 ),
 
 tellingen as (
     select p.gebied_key, p.jaar, p.kwartaal, u.uitsplitsing, u.waarde, sum(p.aantal) as aantal
     from per_gebied as p
-    cross join lateral (values
-        ('totaal', 'totaal'),
-        ('categorie', p.categorie),
-        ('modus', p.modus),
-        ('registratiesoort', p.registratiesoort),
-        ('leeftijdsklasse', p.leeftijdsklasse),
-        ('slachtoffer_type', p.slachtoffer_type)
-    ) as u (uitsplitsing, waarde)
+    {{ per_uitsplitsing('p', uitsplitsingen) }}
     group by 1, 2, 3, 4, 5
 ),
 
--- The values of each breakdown: all that occur in any registration, so that every quarter and
--- gebied shows the same rows.
+-- The values of each breakdown: all that occur in any registration.
 waarden as (
-    select 'totaal' as uitsplitsing, 'totaal' as waarde
-    union select 'categorie', categorie from registraties
-    union select 'modus', modus from registraties
-    union select 'registratiesoort', registratiesoort from registraties
-    union select 'leeftijdsklasse', leeftijdsklasse from registraties
-    union select 'slachtoffer_type', slachtoffer_type from registraties
-),
-
-raster as (
-    select g.*, k.jaar, k.kwartaal, k.periode, w.uitsplitsing, w.waarde
-    from gebieden as g
-    cross join kwartalen as k
-    cross join waarden as w
-    where w.waarde is not null
+    {{ uitsplitsing_waarden('registraties', uitsplitsingen) }}
 )
 
-select
-    r.niveau,
-    r.gebied_code,
-    r.gebied_naam,
-    r.gemeentecode,
-    r.basisteam_code,
-    r.district,
-    r.gebied_key,
-    r.gebied_ouder_key,
-    r.inwoners,
-    r.jaar,
-    r.kwartaal,
-    r.periode,
-    r.uitsplitsing,
-    r.waarde,
-    {{ uitsplitsing_key('r.uitsplitsing', 'r.waarde') }} as waarde_key,
-    {{ uitsplitsing_ouder_key('r.uitsplitsing', 'r.waarde') }} as waarde_ouder_key,
-    coalesce(t.aantal, 0)::integer as aantal
-from raster as r
-left join tellingen as t
-    on t.gebied_key = r.gebied_key
-   and t.jaar = r.jaar
-   and t.kwartaal = r.kwartaal
-   and t.uitsplitsing = r.uitsplitsing
-   and t.waarde = r.waarde
+{{ tellingen_raster('kwartalen', 'waarden', 'tellingen', {'aantal': 'coalesce(t.aantal, 0)::integer'}) }}

@@ -24,7 +24,7 @@ union all
 -- with the same key, which the unique test on gebied_key reports.
 select
     'basisteam',
-    basisteam_code,
+    basisteam_code as gebied_code,
     basisteam_naam,
     null,
     basisteam_code,
@@ -39,8 +39,8 @@ union all
 
 select
     'district',
-    district,
-    district,
+    district as gebied_code,
+    district as gebied_naam,
     null,
     null,
     district,

@@ -32,7 +32,11 @@ peildata as (
 -- Every case on every snapshot from its first appearance on; absent means withdrawn.
 raster as (
     select c.casus_pseudoniem, p.peildatum
-    from (select casus_pseudoniem, min(peildatum) as eerste from momentopnamen group by 1) as c
+    from (
+        select casus_pseudoniem, min(peildatum) as eerste
+        from momentopnamen
+        group by casus_pseudoniem
+    ) as c
     join peildata as p on p.peildatum >= c.eerste
 ),
 
@@ -59,12 +63,15 @@ wijzigingen as (
     select
         *,
         case
-            when (fase, startdatum, einddatum, district, gemeentecodes, online_component, fenomeen)
-                is not distinct from (
-                    lag(fase) over casus, lag(startdatum) over casus, lag(einddatum) over casus,
-                    lag(district) over casus, lag(gemeentecodes) over casus,
-                    lag(online_component) over casus, lag(fenomeen) over casus)
-            then 0 else 1
+            when (fase is not distinct from lag(fase) over casus)
+                and (startdatum is not distinct from lag(startdatum) over casus)
+                and (einddatum is not distinct from lag(einddatum) over casus)
+                and (district is not distinct from lag(district) over casus)
+                and (gemeentecodes is not distinct from lag(gemeentecodes) over casus)
+                and (online_component is not distinct from lag(online_component) over casus)
+                and (fenomeen is not distinct from lag(fenomeen) over casus)
+                then 0
+            else 1
         end as is_nieuwe_versie
     from toestanden
     window casus as (partition by casus_pseudoniem order by peildatum)
@@ -100,7 +107,11 @@ versies as (
 met_vorige as (
     select
         v.*,
-        (select max(p.peildatum) from peildata as p where p.peildatum < v.geldig_van) as vorige_peildatum
+        (
+            select max(p.peildatum)
+            from peildata as p
+            where p.peildatum < v.geldig_van
+        ) as vorige_peildatum
     from versies as v
 )
 

@@ -33,7 +33,7 @@ laatst_bekend as (
         online_component
     from versies
     where not is_ingetrokken
-    order by casus_pseudoniem, geldig_van desc
+    order by casus_pseudoniem asc, geldig_van desc
 ),
 
 -- When a case first reached fase casus: somewhere after the snapshot before the one that first

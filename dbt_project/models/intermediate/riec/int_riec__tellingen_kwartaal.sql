@@ -1,4 +1,5 @@
 {{ config(materialized='table') }}
+{%- set uitsplitsingen = ['fase', 'online_component'] %}
 
 -- True counts of the RIEC cases that touch each gebied, per complete quarter of the local picture,
 -- from the case history (int_riec__casus_fasen): the cases that were running (phase signaal,
@@ -33,7 +34,10 @@ lopend as (
         f.fase,
         f.district,
         f.gemeentecodes,
-        case when f.online_component then 'met online component' else 'zonder online component' end as online
+        case
+            when f.online_component then 'met online component'
+            else 'zonder online component'
+        end as online_component
     from kwartalen as k
     join fasen as f
         on f.geldig_van <= k.peildatum
@@ -41,33 +45,28 @@ lopend as (
     where f.fase in ('signaal', 'casusverkenning', 'casus')
 ),
 
-gemeenten as (
-    select l.*, g.gemeentecode, g.basisteam_code
+-- The gemeenten a case names (merged codes mapped); a case naming none of the current ones keeps
+-- one row without gemeente, so that it still counts for its district and the region.
+geplaatst as (
+    select l.*, genoemd.gemeentecode, genoemd.basisteam_code
     from lopend as l
-    cross join lateral unnest(l.gemeentecodes) as u (code)
-    left join {{ ref('stg_reference__gemeentecode_mapping') }} as m on m.oude_code = u.code
-    join {{ ref('stg_reference__gemeenten') }} as g on g.gemeentecode = coalesce(m.nieuwe_code, u.code)
+    left join lateral (
+        select g.gemeentecode, g.basisteam_code
+        from unnest(l.gemeentecodes) as u (code)
+        {{ join_huidige_gemeente('u.code', join='inner') }}
+    ) as genoemd on true
 ),
 
 -- Each case once per gebied it touches.
 per_gebied as (
-    select 'gemeente:' || gemeentecode as gebied_key, jaar, kwartaal, casus_pseudoniem, fase, online from gemeenten
-    union
-    select 'basisteam:' || basisteam_code, jaar, kwartaal, casus_pseudoniem, fase, online from gemeenten
-    union
-    select 'district:' || district, jaar, kwartaal, casus_pseudoniem, fase, online from lopend
-    union
-    select 'regio:{{ var("regio_code") }}', jaar, kwartaal, casus_pseudoniem, fase, online from lopend
+    select distinct gebied_key, jaar, kwartaal, casus_pseudoniem, fase, online_component
+    from ({{ per_gebied('geplaatst') }}) as p
 ),
 
 tellingen as (
     select p.gebied_key, p.jaar, p.kwartaal, u.uitsplitsing, u.waarde, count(*) as aantal
     from per_gebied as p
-    cross join lateral (values
-        ('totaal', 'totaal'),
-        ('fase', p.fase),
-        ('online_component', p.online)
-    ) as u (uitsplitsing, waarde)
+    {{ per_uitsplitsing('p', uitsplitsingen) }}
     group by 1, 2, 3, 4, 5
 ),
 
@@ -81,37 +80,6 @@ waarden as (
         ('online_component', 'met online component'),
         ('online_component', 'zonder online component')
     ) as w (uitsplitsing, waarde)
-),
-
-raster as (
-    select g.*, k.jaar, k.kwartaal, k.periode, k.peildatum, w.uitsplitsing, w.waarde
-    from {{ ref('int_reference__gebieden') }} as g
-    cross join kwartalen as k
-    cross join waarden as w
 )
 
-select
-    r.niveau,
-    r.gebied_code,
-    r.gebied_naam,
-    r.gemeentecode,
-    r.basisteam_code,
-    r.district,
-    r.gebied_key,
-    r.gebied_ouder_key,
-    r.jaar,
-    r.kwartaal,
-    r.periode,
-    r.peildatum,
-    r.uitsplitsing,
-    r.waarde,
-    {{ uitsplitsing_key('r.uitsplitsing', 'r.waarde') }} as waarde_key,
-    {{ uitsplitsing_ouder_key('r.uitsplitsing', 'r.waarde') }} as waarde_ouder_key,
-    coalesce(t.aantal, 0)::integer as aantal
-from raster as r
-left join tellingen as t
-    on t.gebied_key = r.gebied_key
-   and t.jaar = r.jaar
-   and t.kwartaal = r.kwartaal
-   and t.uitsplitsing = r.uitsplitsing
-   and t.waarde = r.waarde
+{{ tellingen_raster('kwartalen', 'waarden', 'tellingen', {'aantal': 'coalesce(t.aantal, 0)::integer'}) }}

@@ -13,9 +13,7 @@ actuele_leveringen as (
         -- Guarded: Postgres may evaluate this on other feeds' periods (2025-Q1) before the feed
         -- filter; a malformed period becomes empty and fails the not_null test instead.
         case when period ~ '^[0-9]{4}-[0-9]{2}$' then to_date(period || '-01', 'YYYY-MM-DD') end as maand
-    from {{ source('audit', 'deliveries') }}
-    where feed = 'fraudemeldingen'
-      and is_current
+    from ({{ actuele_leveringen('fraudemeldingen') }}) as leveringen
 )
 
 select

@@ -1,30 +1,13 @@
 -- CBS files have no delivery periods: every delivery stays current, and a newer file for the same
--- year, region and indicator replaces the earlier figure (shared/feeds/cbs.md). The whole row is
--- replaced, unknown values included: a figure CBS withdrew ('.') must not survive from an older
--- file, and unknown is never made zero.
+-- year, region and indicator replaces the earlier figure (docs/sources/feeds/cbs.md). The whole
+-- row is replaced, unknown values included: a figure CBS withdrew ('.') must not survive from an
+-- older file, and unknown is never made zero.
 with veiligheidsmonitor as (
     select * from {{ source('cbs', 'veiligheidsmonitor') }}
 ),
 
-leveringen as (
-    select delivery_id
-    from {{ source('audit', 'deliveries') }}
-    where feed = 'veiligheidsmonitor'
-      and is_current
-),
-
 versies as (
-    select
-        v.*,
-        row_number() over cijfer as versie,
-        count(*) over cijfer as aantal_leveringen
-    from veiligheidsmonitor as v
-    join leveringen as l on l.delivery_id = v.delivery_id
-    window cijfer as (
-        partition by v.jaar, v.regio, v.indicator
-        order by v.delivery_id desc, v.line_number desc
-        rows between unbounded preceding and unbounded following
-    )
+    {{ versies_per_sleutel('veiligheidsmonitor', 'veiligheidsmonitor', ['r.jaar', 'r.regio', 'r.indicator']) }}
 )
 
 select

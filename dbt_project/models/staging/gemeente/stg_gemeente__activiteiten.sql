@@ -1,31 +1,13 @@
 -- Activities have no delivery periods: every delivery stays current and a gemeente may send an
 -- activity again, corrected, in any later file. The same activity is the same delivering folder,
--- datum and titel (shared/feeds/activiteiten.md); of its versions the latest delivery wins, and
--- within one file the last line.
+-- datum and titel (docs/sources/feeds/activiteiten.md); of its versions the latest delivery
+-- wins, and within one file the last line.
 with activiteiten as (
     select * from {{ source('gemeente', 'activiteiten') }}
 ),
 
-leveringen as (
-    select delivery_id, partner
-    from {{ source('audit', 'deliveries') }}
-    where feed = 'activiteiten'
-      and is_current
-),
-
 versies as (
-    select
-        a.*,
-        l.partner as leverancier,
-        row_number() over activiteit as versie,
-        count(*) over activiteit as aantal_leveringen
-    from activiteiten as a
-    join leveringen as l on l.delivery_id = a.delivery_id
-    window activiteit as (
-        partition by l.partner, a.datum, a.titel
-        order by a.delivery_id desc, a.line_number desc
-        rows between unbounded preceding and unbounded following
-    )
+    {{ versies_per_sleutel('activiteiten', 'activiteiten', ['l.partner', 'r.datum', 'r.titel']) }}
 ),
 
 actueel as (

@@ -5,10 +5,7 @@ with instroom as (
 ),
 
 actuele_leveringen as (
-    select delivery_id, period
-    from {{ source('audit', 'deliveries') }}
-    where feed = 'om_instroom'
-      and is_current
+    {{ actuele_leveringen('om_instroom') }}
 )
 
 select

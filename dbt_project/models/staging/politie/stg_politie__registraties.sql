@@ -5,10 +5,7 @@ with registraties as (
 ),
 
 actuele_leveringen as (
-    select delivery_id, period
-    from {{ source('audit', 'deliveries') }}
-    where feed = 'politie_registraties'
-      and is_current
+    {{ actuele_leveringen('politie_registraties') }}
 )
 
 select

@@ -12,9 +12,7 @@ momentopnamen as (
         -- Guarded: Postgres may evaluate this on other feeds' periods (2025-Q1) before the feed
         -- filter; a malformed period becomes empty and fails the not_null test instead.
         case when period ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then period::date end as peildatum
-    from {{ source('audit', 'deliveries') }}
-    where feed = 'riec_casussen'
-      and is_current
+    from ({{ actuele_leveringen('riec_casussen') }}) as leveringen
 )
 
 select

@@ -1,0 +1,80 @@
+{#- The building blocks of every intermediate counts grid (int_*__tellingen_kwartaal and the
+    int_fit models): place rows in the gebieden they count for, split them over the breakdown
+    values, and lay the counts on a complete grid. One definition, so that every feed rolls up,
+    splits and fills its zeros the same way, and the disclosure control in the reporting layer
+    can rely on complete "children add up to their parent" equations everywhere. -#}
+
+
+{#- Every row of `relation` once for each gebied it counts for: its gemeente, basisteam and
+    district when known, and always the region (so the region also counts rows with gemeente
+    onbekend, and is more than the sum of its districts only by those). The keys are the
+    gebied_key of int_reference__gebieden. `relation` needs gemeentecode, basisteam_code and
+    district; the result has all its columns plus gebied_key. -#}
+{% macro per_gebied(relation) -%}
+    select
+        rij.*,
+        gebied.gebied_key
+    from {{ relation }} as rij
+    cross join lateral (values
+        ('gemeente:' || rij.gemeentecode),
+        ('basisteam:' || rij.basisteam_code),
+        ('district:' || rij.district),
+        ('regio:{{ var("regio_code") }}')
+    ) as gebied (gebied_key)
+    where gebied.gebied_key is not null
+{%- endmacro %}
+
+
+{#- A lateral join that repeats each row of `alias` once per breakdown: the total ('totaal',
+    'totaal') and, for every column in `uitsplitsingen`, (column name, the row's value). Adds
+    the columns uitsplitsing and waarde. -#}
+{% macro per_uitsplitsing(alias, uitsplitsingen) -%}
+    cross join lateral (values
+        ('totaal', 'totaal')
+        {%- for kolom in uitsplitsingen %},
+        ('{{ kolom }}', {{ alias }}.{{ kolom }})
+        {%- endfor %}
+    ) as u (uitsplitsing, waarde)
+{%- endmacro %}
+
+
+{#- The values of each breakdown: the total and every value of each column in `uitsplitsingen`
+    that occurs in `relation`, so that every quarter and gebied shows the same rows. A missing
+    value gets no row (the staging tests keep breakdown columns filled where it matters; police
+    registration types may be unknown and are then only in the total). -#}
+{% macro uitsplitsing_waarden(relation, uitsplitsingen) -%}
+    select 'totaal' as uitsplitsing, 'totaal' as waarde
+    {%- for kolom in uitsplitsingen %}
+    union
+    select '{{ kolom }}', {{ kolom }} from {{ relation }} where {{ kolom }} is not null
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- The complete grid: every gebied of int_reference__gebieden x every row of `kwartalen` (all
+    its columns, at least jaar and kwartaal) x every breakdown value of `waarden` (uitsplitsing,
+    waarde), with the breakdown keys, and the counts of `tellingen` (keyed on gebied_key, jaar,
+    kwartaal, uitsplitsing, waarde) left-joined as alias t. `maten` maps each output column to its
+    expression over t; a cell without a row in `tellingen` must come out as 0, never null, so that
+    the equations the disclosure control protects are complete. -#}
+{% macro tellingen_raster(kwartalen, waarden, tellingen, maten) -%}
+    select
+        g.*,
+        k.*,
+        w.uitsplitsing,
+        w.waarde,
+        {{ uitsplitsing_key('w.uitsplitsing', 'w.waarde') }} as waarde_key,
+        {{ uitsplitsing_ouder_key('w.uitsplitsing', 'w.waarde') }} as waarde_ouder_key,
+        {%- for kolom, uitdrukking in maten.items() %}
+        {{ uitdrukking }} as {{ kolom }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_reference__gebieden') }} as g
+    cross join {{ kwartalen }} as k
+    cross join {{ waarden }} as w
+    left join {{ tellingen }} as t
+        on t.gebied_key = g.gebied_key
+       and t.jaar = k.jaar
+       and t.kwartaal = k.kwartaal
+       and t.uitsplitsing = w.uitsplitsing
+       and t.waarde = w.waarde
+{%- endmacro %}
