@@ -16,10 +16,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dashboards import audiences as audience_specs
+from dashboards.audiences import AUDIENCES_FILE, Audience
 from dashboards.metabase import native
 
 SPECS_DIR = Path(__file__).parent / "specs"
-AUDIENCES_FILE = "audiences.yaml"
 GRID_COLUMNS = 24
 
 KEY = r"^[a-z][a-z0-9_]*$"
@@ -28,19 +29,6 @@ Display = Literal["line", "bar", "row", "area", "combo", "pie", "scalar", "table
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Audience(_Strict):
-    key: str = Field(pattern=KEY)
-    label: str
-    group: str
-    role: str = Field(pattern=r"^reporter_[a-z0-9_]+$")
-    connection: str
-    password_env: str | None = None
-    # What the group may do with its own connection beyond viewing saved cards.
-    create_queries: Literal["no", "query-builder", "query-builder-and-native"] = "no"
-    members: list[str] = []
-    description: str = ""
 
 
 class Layout(_Strict):
@@ -205,29 +193,23 @@ def _check_card_sql(dashboard: Dashboard, card: Card) -> None:
 
 
 def load_audiences(specs_dir: Path = SPECS_DIR) -> dict[str, Audience]:
-    data = yaml.safe_load((specs_dir / AUDIENCES_FILE).read_text(encoding="utf-8")) or {}
-    audiences = [Audience.model_validate(a) for a in data.get("audiences", [])]
-    by_key = {a.key: a for a in audiences}
-    if len(by_key) != len(audiences):
-        raise ValueError("audience keys must be unique")
-    for attr in ("group", "role", "connection"):
-        values = [getattr(a, attr) for a in audiences]
-        if len(set(values)) != len(values):
-            raise ValueError(f"every audience needs its own {attr}")
-    return by_key
+    """Every audience: the declared ones and one per basisteam and district of the reference data."""
+    return audience_specs.load(specs_dir).by_key
 
 
 def load_dashboards(specs_dir: Path = SPECS_DIR) -> list[Dashboard]:
-    audiences = load_audiences(specs_dir)
+    audiences = audience_specs.load(specs_dir)
     dashboards = []
     for path in sorted(specs_dir.glob("*.yaml")):
         if path.name == AUDIENCES_FILE:
             continue
         dashboard = Dashboard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        unknown = [a for a in dashboard.audiences if a not in audiences]
+        # `audiences:` may name families (all basisteams, all districts) besides single audiences.
+        expanded = audiences.expand(dashboard.audiences)
+        unknown = [a for a in expanded if a not in audiences.by_key]
         if unknown:
             raise ValueError(f"{path.name}: unknown audience(s) {unknown}")
-        dashboards.append(dashboard)
+        dashboards.append(dashboard.model_copy(update={"audiences": expanded}))
     keys = [d.key for d in dashboards]
     if len(set(keys)) != len(keys):
         raise ValueError("dashboard keys must be unique")
