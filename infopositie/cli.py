@@ -170,6 +170,31 @@ def dashboards_apply(
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
+@dashboards_app.command("check")
+def dashboards_check(as_json: bool = typer.Option(False, "--json", help="Print a list of "
+                                                  "{dashboard, card, audience, role, ok, rows}.")) -> None:
+    """Run every card of every dashboard as each of its audiences' roles (filters at their
+    defaults) against the warehouse, through the SQL the apply sends; exit 1 when a card fails."""
+    from collections import Counter
+
+    from dashboards.check import check_all
+
+    results = check_all(_url())
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+    else:
+        runs = Counter((r.dashboard, r.ok) for r in results)
+        for dashboard in sorted({r.dashboard for r in results}):
+            audiences = len({r.audience for r in results if r.dashboard == dashboard})
+            typer.echo(f"{dashboard}: {runs[(dashboard, True)]} card runs ok, {runs[(dashboard, False)]} failed"
+                       f" ({audiences} audiences)")
+        for r in failed:
+            typer.echo(f"FAILED {r.dashboard}/{r.card} as {r.role} ({r.audience}): {r.error}", err=True)
+    if failed or not results:
+        raise typer.Exit(1)
+
+
 @app.command()
 def demo() -> None:
     """The main job on the embedded default: generate, ingest, build, report, dashboards."""
