@@ -145,13 +145,17 @@ def report(
     kwartaal: str = typer.Option(..., help="Kwartaal, e.g. 2026-Q1."),
     out: Optional[Path] = typer.Option(None, help="Output folder."),
     publish: bool = typer.Option(False, help="Record it as handed to the driehoek (publication log, goal 1)."),
+    fmt: str = typer.Option("html", "--format", help="html, or pdf (A4, printed by Chromium)."),
 ) -> None:
-    """Render the local information picture of one gemeente for one quarter (HTML)."""
+    """Render the local information picture of one gemeente for one quarter; prints the file's
+    path as the last line."""
     from dashboards.report import render_report
     from infopositie.settings import load_settings
 
+    if fmt not in ("html", "pdf"):
+        raise typer.BadParameter("html of pdf", param_hint="--format")
     path = render_report(_url(), gemeente=gemeente, kwartaal=kwartaal,
-                         out_dir=out or load_settings().reports_dir, publish=publish)
+                         out_dir=out or load_settings().reports_dir, publish=publish, fmt=fmt)
     typer.echo(str(path))
 
 

@@ -63,8 +63,12 @@ def _observaties(data: ReportData) -> list[str]:
     return notes
 
 
-def render_report(url: str, *, gemeente: str, kwartaal: str, out_dir: Path, publish: bool = False) -> Path:
-    """Render the document; with `publish`, also record that it was handed to the driehoek."""
+def render_report(url: str, *, gemeente: str, kwartaal: str, out_dir: Path, publish: bool = False,
+                  fmt: str = "html") -> Path:
+    """Render the document (`fmt` html, or pdf: the same HTML printed to A4 by Chromium); with
+    `publish`, also record that it was handed to the driehoek. Returns the file written."""
+    if fmt not in ("html", "pdf"):
+        raise ValueError(f"format {fmt!r}: html of pdf")
     data = load(url, gemeente=gemeente, kwartaal=kwartaal)
     gemeente_trend = data.trend.get("gemeente", [])
     figures = []
@@ -89,6 +93,11 @@ def render_report(url: str, *, gemeente: str, kwartaal: str, out_dir: Path, publ
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"lokaal_beeld_{data.gemeente.code}_{data.kwartaal}.html"
     path.write_text(html, encoding="utf-8")
+    if fmt == "pdf":
+        from dashboards.report.pdf import html_to_pdf
+
+        title = f"Lokaal informatiebeeld online criminaliteit — {data.gemeente.naam}, {data.kwartaal}"
+        path = html_to_pdf(path, path.with_suffix(".pdf"), title=title)
     if publish and data.basisteam is not None:
         from dashboards.report.publish import record_publication
 
