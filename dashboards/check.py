@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from dashboards.metabase import content, native
-from dashboards.spec import SPECS_DIR, Audience, Dashboard, load_audiences, load_dashboards
+from dashboards.spec import SPECS_DIR, Audience, Dashboard, load_audiences, load_dashboards, load_sharing
 
 # A card that needs longer than this would make its Metabase dashboard unusable anyway.
 STATEMENT_TIMEOUT_MS = 60_000
@@ -47,15 +47,16 @@ def _field_ids(dashboard: Dashboard) -> dict[tuple[str, str, str], int]:
     return {(dashboard.source_schema, dashboard.source_table, c): i for i, c in enumerate(columns, start=1)}
 
 
-def rendered_cards(dashboard: Dashboard, audience: Audience) -> list[tuple[str, str]]:
-    """(card key, SQL as Metabase would send it with every filter at its default)."""
+def rendered_cards(dashboard: Dashboard, audience: Audience, withheld: tuple[str, ...] = (),
+                   values: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(card key, SQL as Metabase would send it), with the filters at their defaults or `values`."""
     fields = _field_ids(dashboard)
     by_id = {i: column for column, i in fields.items()}
-    scope = content.Scope(dashboard, audience, database_id=0, fields=fields)
+    scope = content.Scope(dashboard, audience, database_id=0, fields=fields, withheld=withheld)
     result = []
     for card in dashboard.cards:
         payload = content.card_payload(scope, card, _NO_COLLECTION)
-        result.append((card.key, native.render_card(payload, {}, by_id.__getitem__)))
+        result.append((card.key, native.render_card(payload, values or {}, by_id.__getitem__)))
     return result
 
 
@@ -74,12 +75,13 @@ def _run(conn: psycopg.Connection, role: str, query: str) -> tuple[bool, int | N
 def check_all(warehouse_url: str, specs_dir: Path | None = None) -> list[CardResult]:
     specs_dir = specs_dir or SPECS_DIR
     audiences = load_audiences(specs_dir)
+    sharing = load_sharing(specs_dir)
     results: list[CardResult] = []
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         for dashboard in load_dashboards(specs_dir):
             for key in dashboard.audiences:
                 audience = audiences[key]
-                for card_key, query in rendered_cards(dashboard, audience):
+                for card_key, query in rendered_cards(dashboard, audience, sharing.withheld(dashboard.key, audience)):
                     ok, rows, error = _run(conn, audience.role, query)
                     results.append(CardResult(dashboard.key, card_key, key, audience.role, ok, rows, error))
     return results

@@ -134,28 +134,35 @@ def build(select: Optional[str] = typer.Option(None, help="dbt selection, e.g. '
     if rc == 0:
         # Only after a successful build: the catalog must describe the tables that were published.
         index = dbt_docs_generate(url)
-        typer.echo(f"dbt docs: open {index} (or `.venv/bin/dbt docs serve --project-dir {index.parent.parent}"
-                   f" --profiles-dir {index.parent.parent}`)")
+        typer.echo(f"dbt docs: open {index} (one self-contained page, opens from disk)")
     raise typer.Exit(rc)
 
 
 @app.command()
 def report(
-    gemeente: str = typer.Option(..., help="Gemeentecode, e.g. GM0344."),
     kwartaal: str = typer.Option(..., help="Kwartaal, e.g. 2026-Q1."),
+    gemeente: Optional[str] = typer.Option(None, help="Gemeentecode or name, e.g. GM0344: the driehoek's document."),
+    district: Optional[str] = typer.Option(None, help="District name, e.g. 'Gooi en Vechtstreek': the werkgroep's document."),
+    regio: bool = typer.Option(False, "--regio", help="The unit-wide cyber picture for the stuurgroep."),
     out: Optional[Path] = typer.Option(None, help="Output folder."),
     publish: bool = typer.Option(False, help="Record it as handed to the driehoek (publication log, goal 1)."),
     fmt: str = typer.Option("html", "--format", help="html, or pdf (A4, printed by Chromium)."),
 ) -> None:
-    """Render the local information picture of one gemeente for one quarter; prints the file's
-    path as the last line."""
-    from dashboards.report import render_report
+    """Render the information picture of one gemeente, district or the region for one quarter;
+    prints the file's path as the last line."""
+    from dashboards.report.render import render_area
     from infopositie.settings import load_settings
 
+    chosen = [(n, v) for n, v in (("gemeente", gemeente), ("district", district), ("regio", regio)) if v]
+    if len(chosen) != 1:
+        raise typer.BadParameter("give exactly one of --gemeente, --district, --regio")
     if fmt not in ("html", "pdf"):
         raise typer.BadParameter("html of pdf", param_hint="--format")
-    path = render_report(_url(), gemeente=gemeente, kwartaal=kwartaal,
-                         out_dir=out or load_settings().reports_dir, publish=publish, fmt=fmt)
+    niveau, value = chosen[0]
+    if publish and niveau != "gemeente":
+        raise typer.BadParameter("--publish records a driehoek's document: only with --gemeente")
+    path = render_area(_url(), niveau=niveau, gebied=value if isinstance(value, str) else None, kwartaal=kwartaal,
+                       out_dir=out or load_settings().reports_dir, publish=publish, fmt=fmt)
     typer.echo(str(path))
 
 
