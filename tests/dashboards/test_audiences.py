@@ -40,6 +40,7 @@ def test_the_local_picture_goes_to_every_audience_and_the_monitor_to_the_stuurgr
     assert set(dashboards["lokaal_informatiebeeld"].audiences) == set(load_audiences())
     assert dashboards["jaarplan_monitor"].audiences == ["stuurgroep"]
     assert "reporting.jaarplan_kpi" in dashboards["jaarplan_monitor"].reads
+    assert "reporting.leveringen" in dashboards["leveringen_en_datakwaliteit"].reads
     cyber = dashboards["cyberbeeld_midden_nederland"]
     assert "stuurgroep" in cyber.audiences and any(a.startswith("district_") for a in cyber.audiences)
 
