@@ -23,8 +23,9 @@ WIDTHS = (390, 1280)
 A4_POINTS = (595, 842)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def chromium() -> Iterator[object]:
+    # Per test: Playwright's sync API cannot nest, and the PDF renderer starts its own.
     path = require("chromium")
     from playwright.sync_api import sync_playwright
 
