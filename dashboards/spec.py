@@ -16,10 +16,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dashboards import audiences as audience_specs
+from dashboards import sharing as sharing_specs
+from dashboards.audiences import AUDIENCES_FILE, Audience
 from dashboards.metabase import native
 
 SPECS_DIR = Path(__file__).parent / "specs"
-AUDIENCES_FILE = "audiences.yaml"
 GRID_COLUMNS = 24
 
 KEY = r"^[a-z][a-z0-9_]*$"
@@ -28,19 +30,6 @@ Display = Literal["line", "bar", "row", "area", "combo", "pie", "scalar", "table
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Audience(_Strict):
-    key: str = Field(pattern=KEY)
-    label: str
-    group: str
-    role: str = Field(pattern=r"^reporter_[a-z0-9_]+$")
-    connection: str
-    password_env: str | None = None
-    # What the group may do with its own connection beyond viewing saved cards.
-    create_queries: Literal["no", "query-builder", "query-builder-and-native"] = "no"
-    members: list[str] = []
-    description: str = ""
 
 
 class Layout(_Strict):
@@ -114,9 +103,12 @@ class Dashboard(_Strict):
     cards: list[Card] = Field(min_length=1)
     texts: list[Text] = []
 
-    def card_sql(self, card: Card) -> str:
+    def card_sql(self, card: Card, withheld: tuple[str, ...] = ()) -> str:
+        """The card's SQL; `withheld`: gemeentecodes this audience may not be shown (sharing
+        preferences), put where the spec marks it with `/* niet_gedeeld(<column>) */`."""
         prelude = self.prelude.strip()
-        return f"{prelude}\n{card.sql.strip()}" if prelude else card.sql.strip()
+        sql = f"{prelude}\n{card.sql.strip()}" if prelude else card.sql.strip()
+        return withhold(sql, withheld)
 
     @property
     def reads(self) -> list[str]:
@@ -172,6 +164,22 @@ class Dashboard(_Strict):
         return self
 
 
+# Where a spec lets the sharing preferences (dashboards/sharing.py) narrow what a card may show.
+SHARING_MARKER_RE = re.compile(r"/\*\s*niet_gedeeld\(([a-z_][a-z0-9_.]*)\)\s*\*/")
+_GEMEENTECODE_RE = re.compile(r"^GM\d{4}$")
+
+
+def withhold(sql: str, gemeenten: tuple[str, ...]) -> str:
+    """Replace every sharing marker with a condition excluding `gemeenten`, or remove it."""
+    for code in gemeenten:
+        if not _GEMEENTECODE_RE.match(code):
+            raise ValueError(f"not a gemeentecode: {code!r}")
+    if not gemeenten:
+        return SHARING_MARKER_RE.sub("", sql)
+    codes = ",".join(gemeenten)
+    return SHARING_MARKER_RE.sub(lambda m: f"and {m.group(1)} <> all ('{{{codes}}}'::text[])", sql)
+
+
 # Tables a card reads: the name after FROM/JOIN unless it is a CTE or a subquery.
 _RELATION_RE = re.compile(r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_.\"]*)", re.I)
 _CTE_RE = re.compile(r"(?:\bwith|,)\s*([A-Za-z_][A-Za-z0-9_]*)\s+as\s*\(", re.I)
@@ -205,29 +213,28 @@ def _check_card_sql(dashboard: Dashboard, card: Card) -> None:
 
 
 def load_audiences(specs_dir: Path = SPECS_DIR) -> dict[str, Audience]:
-    data = yaml.safe_load((specs_dir / AUDIENCES_FILE).read_text(encoding="utf-8")) or {}
-    audiences = [Audience.model_validate(a) for a in data.get("audiences", [])]
-    by_key = {a.key: a for a in audiences}
-    if len(by_key) != len(audiences):
-        raise ValueError("audience keys must be unique")
-    for attr in ("group", "role", "connection"):
-        values = [getattr(a, attr) for a in audiences]
-        if len(set(values)) != len(values):
-            raise ValueError(f"every audience needs its own {attr}")
-    return by_key
+    """Every audience: the declared ones and one per basisteam and district of the reference data."""
+    return audience_specs.load(specs_dir).by_key
+
+
+def load_sharing(specs_dir: Path = SPECS_DIR) -> "sharing_specs.Sharing":
+    """The sharing preferences (specs/deling.yaml; default: everything shared)."""
+    return sharing_specs.load(specs_dir, {d.key for d in load_dashboards(specs_dir)})
 
 
 def load_dashboards(specs_dir: Path = SPECS_DIR) -> list[Dashboard]:
-    audiences = load_audiences(specs_dir)
+    audiences = audience_specs.load(specs_dir)
     dashboards = []
     for path in sorted(specs_dir.glob("*.yaml")):
-        if path.name == AUDIENCES_FILE:
+        if path.name in (AUDIENCES_FILE, sharing_specs.SHARING_FILE):
             continue
         dashboard = Dashboard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        unknown = [a for a in dashboard.audiences if a not in audiences]
+        # `audiences:` may name families (all basisteams, all districts) besides single audiences.
+        expanded = audiences.expand(dashboard.audiences)
+        unknown = [a for a in expanded if a not in audiences.by_key]
         if unknown:
             raise ValueError(f"{path.name}: unknown audience(s) {unknown}")
-        dashboards.append(dashboard)
+        dashboards.append(dashboard.model_copy(update={"audiences": expanded}))
     keys = [d.key for d in dashboards]
     if len(set(keys)) != len(keys):
         raise ValueError("dashboard keys must be unique")

@@ -64,6 +64,11 @@ class Audience:
     gemeenten: tuple[str, ...]
 
 
+def district_role_for(district: str) -> str:
+    """The role of a district werkgroep, as reference.district_audiences (V007) derives it."""
+    return "reporter_district_" + re.sub(r"[^a-z0-9]+", "_", district.lower())
+
+
 def role_for(basisteam_code: str) -> str:
     """The role of a basisteam's audience, as reference.audiences (V006) derives it."""
     return Role.for_basisteam(basisteam_code)
@@ -133,12 +138,14 @@ def current_audiences(path: Path = REFERENCE_GEMEENTEN) -> list[Audience]:
 
 def _visibility(relation: Relation) -> str:
     if not relation.local_detail:
-        return ("alle reporter-rollen zien de hele relatie (`reporter_regio` en elke `reporter_<basisteam>`):"
-                " er staan alleen regio- of programmacijfers in, niets per gemeente of basisteam")
+        return ("alle reporter-rollen zien de hele relatie (`reporter_regio`, elke `reporter_<basisteam>` en elke"
+                " `reporter_district_<district>`): er staan alleen regio- of programmacijfers in, niets per"
+                " gemeente of basisteam")
     aggregates = ("de district- en regiocijfers" if "niveau" in relation.columns
                   else "de rijen zonder gemeente en basisteam")
     return ("`reporter_regio` ziet alle rijen; elke `reporter_<basisteam>` ziet de eigen gemeenten en het"
-            f" eigen basisteam in detail en daarnaast {aggregates}")
+            " eigen basisteam in detail, elke `reporter_district_<district>` de gemeenten en basisteams van het"
+            f" eigen district, en daarnaast {aggregates}")
 
 
 def _feed_section(contract: Contract, relations: list[Relation]) -> list[str]:
@@ -208,6 +215,9 @@ def render(manifest: dict[str, Any], contracts: list[Contract] | None = None,
         "- `reporter_<basisteam>` - de driehoek van een basisteam: ziet per publicatie de eigen gemeenten"
         " en het eigen basisteam in detail, en daarnaast de cijfers van districten en de regio. Publicaties"
         " zonder cijfers per gemeente of basisteam ziet elke reporter-rol helemaal.",
+        "- `reporter_district_<district>` - de ambtelijke werkgroep van een district: ziet per publicatie de"
+        " gemeenten en basisteams van het eigen district in detail, en daarnaast de cijfers van districten"
+        " en de regio (warehouse/migrations/V007).",
         "- `reader` - analisten van het platform: de marts en `reporting`, nooit de ruwe gegevens.",
         "",
         "Wie bij welk basisteam hoort, volgt uit de referentiedata (zoals die vandaag geldt); verhuist",
@@ -218,6 +228,11 @@ def render(manifest: dict[str, Any], contracts: list[Contract] | None = None,
     ]
     lines += [f"| `{a.role}` | {a.basisteam_code} {a.basisteam_naam} | {a.district} | {', '.join(a.gemeenten)} |"
               for a in audiences]
+    districts: dict[str, list[str]] = defaultdict(list)
+    for a in audiences:
+        districts[a.district] += a.gemeenten
+    lines += ["", "| rol | district | gemeenten |", "|---|---|---|"]
+    lines += [f"| `{district_role_for(d)}` | {d} | {', '.join(sorted(g))} |" for d, g in sorted(districts.items())]
     lines += ["", "# Per feed", ""]
     for contract in sorted(contracts, key=lambda c: c.feed):
         lines += _feed_section(contract, relations)

@@ -184,25 +184,36 @@ def build(select: Optional[str] = typer.Option(None, help="dbt selection, e.g. '
     if rc == 0:
         # Only after a successful build: the catalog must describe the tables that were published.
         index = dbt_docs_generate(url)
-        typer.echo(f"dbt docs: open {index} (or `.venv/bin/dbt docs serve --project-dir {index.parent.parent}"
-                   f" --profiles-dir {index.parent.parent}`)")
+        typer.echo(f"dbt docs: open {index} (one self-contained page, opens from disk)")
     raise typer.Exit(rc)
 
 
 @app.command()
 def report(
-    gemeente: str = typer.Option(..., help="Gemeente, by code or name, e.g. GM0344 or Utrecht."),
     kwartaal: str = typer.Option(..., help="Kwartaal, JJJJ-Qn, e.g. 2026-Q1."),
+    gemeente: Optional[str] = typer.Option(None, help="Gemeente, by code or name, e.g. GM0344 or Utrecht: the driehoek's document."),
+    district: Optional[str] = typer.Option(None, help="District name, e.g. 'Gooi en Vechtstreek': the werkgroep's document."),
+    regio: bool = typer.Option(False, "--regio", help="The unit-wide cyber picture for the stuurgroep."),
     out: Optional[Path] = typer.Option(None, help="Output folder (default: reports/ in the platform home)."),
     publish: bool = typer.Option(False, help="Record it as handed to the driehoek (publication log, goal 1)."),
+    fmt: str = typer.Option("html", "--format", help="html, or pdf (A4, printed by Chromium)."),
 ) -> None:
-    """Render the local information picture of one gemeente for one quarter (HTML)."""
-    from dashboards.report import render_report
+    """Render the information picture of one gemeente, district or the region for one quarter;
+    prints the file's path as the last line."""
     from dashboards.report.data import ReportInputError
+    from dashboards.report.render import render_area
 
+    chosen = [(n, v) for n, v in (("gemeente", gemeente), ("district", district), ("regio", regio)) if v]
+    if len(chosen) != 1:
+        raise typer.BadParameter("give exactly one of --gemeente, --district, --regio")
+    if fmt not in ("html", "pdf"):
+        raise typer.BadParameter("html of pdf", param_hint="--format")
+    niveau, value = chosen[0]
+    if publish and niveau != "gemeente":
+        raise typer.BadParameter("--publish records a driehoek's document: only with --gemeente")
     try:
-        path = render_report(_url(), gemeente=gemeente, kwartaal=kwartaal,
-                             out_dir=out or load_settings().reports_dir, publish=publish)
+        path = render_area(_url(), niveau=niveau, gebied=value if isinstance(value, str) else None,
+                           kwartaal=kwartaal, out_dir=out or load_settings().reports_dir, publish=publish, fmt=fmt)
     except ReportInputError as err:
         # An unknown gemeente or a quarter without figures is the caller's input, not a crash.
         typer.secho(str(err), fg="red", err=True)
@@ -223,6 +234,31 @@ def dashboards_apply(
     summary = apply_all(metabase_url, username=username, password=password, api_key=api_key,
                         warehouse_url=_url())
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@dashboards_app.command("check")
+def dashboards_check(as_json: bool = typer.Option(False, "--json", help="Print a list of "
+                                                  "{dashboard, card, audience, role, ok, rows}.")) -> None:
+    """Run every card of every dashboard as each of its audiences' roles (filters at their
+    defaults) against the warehouse, through the SQL the apply sends; exit 1 when a card fails."""
+    from collections import Counter
+
+    from dashboards.check import check_all
+
+    results = check_all(_url())
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+    else:
+        runs = Counter((r.dashboard, r.ok) for r in results)
+        for dashboard in sorted({r.dashboard for r in results}):
+            audiences = len({r.audience for r in results if r.dashboard == dashboard})
+            typer.echo(f"{dashboard}: {runs[(dashboard, True)]} card runs ok, {runs[(dashboard, False)]} failed"
+                       f" ({audiences} audiences)")
+        for r in failed:
+            typer.echo(f"FAILED {r.dashboard}/{r.card} as {r.role} ({r.audience}): {r.error}", err=True)
+    if failed or not results:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -29,8 +29,10 @@ __all__ = ["DBT_PROJECT_DIR", "TARGET_DIR", "MANIFEST", "DOCS_INDEX", "CATALOG",
 # test worker has its own, so no run reads another one's results.
 TARGET_DIR: Path = load_settings().dbt_target_dir
 MANIFEST: Path = TARGET_DIR / "manifest.json"
-# What `dbt docs generate` writes next to the manifest: the static site and the warehouse catalog.
-DOCS_INDEX: Path = TARGET_DIR / "index.html"
+# What `dbt docs generate --static` writes next to the manifest: the site as one self-contained
+# page (manifest and catalog inlined) and the warehouse catalog. The plain index.html is useless
+# opened from disk: the browser blocks its fetch of manifest.json and it stays on "(loading)".
+DOCS_INDEX: Path = TARGET_DIR / "static_index.html"
 CATALOG: Path = TARGET_DIR / "catalog.json"
 
 # dbt keeps global state (flags, adapter registry) per process and writes target/ per project:
@@ -110,14 +112,15 @@ def dbt_parse(url: str) -> Path:
 
 
 def dbt_docs_generate(url: str) -> Path:
-    """`dbt docs generate` against `url`: the lineage and column documentation site
-    (target/index.html) with the catalog of the built relations (target/catalog.json).
+    """`dbt docs generate --static` against `url`: the lineage and column documentation site as
+    one self-contained page that opens from disk (target/static_index.html), with the catalog of
+    the built relations (target/catalog.json).
 
     Run after a build: the catalog reads the tables as they are in the warehouse, so generated
     before the build it would describe the previous tables. Returns the site's index.html."""
     started = time.monotonic()
-    result = dbt_invoke(url, ["docs", "generate"])
-    if not result.success or not CATALOG.exists():
+    result = dbt_invoke(url, ["docs", "generate", "--static"])
+    if not result.success or not CATALOG.exists() or not DOCS_INDEX.exists():
         raise RuntimeError(f"dbt docs generate failed: {result.exception}")
     catalog = json.loads(CATALOG.read_text(encoding="utf-8"))
     print(f"dbt docs: {len(catalog.get('nodes', {}))} relations in the catalog, written in"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from infopositie.dbt import dbt_env
-from infopositie.settings import PROJECT_ROOT
+from config import PROJECT_ROOT
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from pathlib import Path
 from dashboards.metabase import content, databases, permissions
 from dashboards.metabase.client import connect
 from dashboards.metabase.summary import Summary
-from dashboards.spec import SPECS_DIR, load_audiences, load_dashboards
+from dashboards.spec import SPECS_DIR, load_audiences, load_dashboards, load_sharing
 
 
 def apply_all(metabase_url: str, *, username: str | None = None, password: str | None = None,
@@ -22,6 +22,7 @@ def apply_all(metabase_url: str, *, username: str | None = None, password: str |
     specs_dir = specs_dir or SPECS_DIR
     audiences = load_audiences(specs_dir)
     dashboards = load_dashboards(specs_dir)
+    sharing = load_sharing(specs_dir)
     summary = Summary()
     client, summary.setup = connect(metabase_url, username=username, password=password, api_key=api_key)
 
@@ -52,7 +53,8 @@ def apply_all(metabase_url: str, *, username: str | None = None, password: str |
     for dashboard in dashboards:
         for audience_key in dashboard.audiences:
             audience = audiences[audience_key]
-            scope = content.Scope(dashboard, audience, database_ids[audience_key], fields[audience_key])
+            scope = content.Scope(dashboard, audience, database_ids[audience_key], fields[audience_key],
+                                  sharing.withheld(dashboard.key, audience))
             wanted_scopes.add(scope.key)
             collection_id = content.ensure_collection(client, scope, existing_collections, summary)
             collections.setdefault(audience_key, []).append(collection_id)

@@ -56,6 +56,8 @@ class Scope:
     audience: Audience
     database_id: int
     fields: FieldIds
+    # Gemeenten this audience may not be shown on this dashboard (sharing preferences).
+    withheld: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -109,7 +111,8 @@ def card_payload(scope: Scope, card: Card, collection_id: int) -> dict:
         "visualization_settings": card.visualization_settings,
         "collection_id": collection_id,
         "dataset_query": {"type": "native", "database": scope.database_id,
-                          "native": {"query": scope.dashboard.card_sql(card), "template-tags": tags}},
+                          "native": {"query": scope.dashboard.card_sql(card, scope.withheld),
+                                     "template-tags": tags}},
         "parameters": parameters,
     }
     digest = content_hash({**body, "description": card.description})

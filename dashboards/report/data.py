@@ -1,6 +1,11 @@
-"""What the per-gemeente document shows, read from `reporting.lokaal_beeld_kwartaal` and the other
-relations of the local picture (damage, the partners' fraud reports, activities), as the role
-reporter_regio (the same rights as the stuurgroep's dashboards: nothing outside reporting)."""
+"""What the documents show, read from `reporting.lokaal_beeld_kwartaal` and the other relations of
+the local picture (damage, the partners' fraud reports, activities), nothing outside reporting.
+
+One loader for the three documents: a gemeente (for its driehoek), a district (for its werkgroep:
+its gemeenten side by side) and the region (the unit-wide cyber picture for the stuurgroep: the
+districts side by side). The gemeente and region documents read as reporter_regio, a district
+document as the district's own role, so row-level security proves it shows nothing of another
+district; the disclosure rules are those of the relations, the same for all three."""
 from __future__ import annotations
 
 import re
@@ -14,6 +19,10 @@ from config import Role
 from warehouse.connection import connect
 
 ROLE = Role.REPORTER_REGIO
+NIVEAUS = ("gemeente", "district", "regio")
+# The areas a document compares its subject with, and the areas it shows side by side.
+PARENTS = {"gemeente": ("basisteam", "district", "regio"), "district": ("regio",), "regio": ()}
+CHILDREN = {"gemeente": None, "district": "gemeente", "regio": "district"}
 SOURCE = "reporting.lokaal_beeld_kwartaal"
 KWARTAAL_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 TREND_KWARTALEN = 8
@@ -76,7 +85,7 @@ AANVULLEND = [
      """select case when uitsplitsing = 'totaal' then 'Totaal' else waarde end,
                coalesce(aantal_registraties::text, 'x'), schade_weergave
         from reporting.schade_kwartaal
-        where niveau = 'gemeente' and gebied_code = %(c)s and periode = %(p)s
+        where niveau = %(n)s and gebied_code = %(c)s and periode = %(p)s
           and uitsplitsing in ('totaal', 'categorie')
         order by (uitsplitsing = 'totaal') desc, waarde"""),
     ("Fraudemeldingen bij banken en Fraudehelpdesk",
@@ -86,41 +95,46 @@ AANVULLEND = [
      """select case when uitsplitsing = 'totaal' then 'Totaal' else waarde end,
                aantal_weergave, aantal_gedupeerden_weergave, schade_weergave
         from reporting.fraudemeldingen_kwartaal
-        where niveau = 'gemeente' and gebied_code = %(c)s and periode = %(p)s
+        where niveau = %(n)s and gebied_code = %(c)s and periode = %(p)s
           and uitsplitsing in ('totaal', 'fraudetype') and (aantal is null or aantal > 0)
         order by (uitsplitsing = 'totaal') desc, aantal desc nulls last, waarde"""),
     ("Preventieactiviteiten en bereik per doelgroep",
-     "Activiteiten van de gemeente en het aantal bereikte mensen per doelgroep; onbekend betekent dat "
+     "Activiteiten in het gebied en het aantal bereikte mensen per doelgroep; onbekend betekent dat "
      "geen activiteit het bereik opgaf.",
      ["Doelgroep", "Activiteiten", "Bereik"],
      """select case when uitsplitsing = 'totaal' then 'Alle doelgroepen' else waarde end,
                aantal_weergave, bereik_weergave
         from reporting.activiteiten_kwartaal
-        where niveau = 'gemeente' and gebied_code = %(c)s and periode = %(p)s
+        where niveau = %(n)s and gebied_code = %(c)s and periode = %(p)s
           and uitsplitsing in ('totaal', 'doelgroep')
         order by (uitsplitsing = 'totaal') desc, waarde"""),
-    ("RIEC-casussen die de gemeente raken",
-     "Casussen van het RIEC Midden-Nederland die aan het eind van het kwartaal liepen en de gemeente "
-     "noemen. Meestal <5: het gaat om georganiseerde criminaliteit.",
+    ("RIEC-casussen die het gebied raken",
+     "Casussen van het RIEC Midden-Nederland die aan het eind van het kwartaal liepen en het gebied "
+     "raken. Op gemeenteniveau meestal <5: het gaat om georganiseerde criminaliteit.",
      ["Onderdeel", "Casussen"],
      """select case when uitsplitsing = 'totaal' then 'Totaal' else waarde end, aantal_weergave
         from reporting.riec_casussen_kwartaal
-        where niveau = 'gemeente' and gebied_code = %(c)s and periode = %(p)s
+        where niveau = %(n)s and gebied_code = %(c)s and periode = %(p)s
         order by case uitsplitsing when 'totaal' then 1 when 'fase' then 2 else 3 end, waarde"""),
 ]
 
 
 @dataclass
 class ReportData:
-    gemeente: Gebied
+    gebied: Gebied                    # the subject: a gemeente, a district or the region
     basisteam: Gebied | None
     district: Gebied | None
     regio: Gebied | None
     kwartaal: str
-    kerncijfers: list[Cel]            # totaal for gemeente, basisteam, district, regio
+    kerncijfers: list[Cel]            # totaal for the subject and the areas above it
     trend: dict[str, list[Cel]]       # niveau -> totaal cells per quarter, oldest first
     uitsplitsingen: list[tuple[str, str, list[Cel], dict[str, Cel]]]  # key, label, gemeente cells, regio by waarde
     aanvullend: list[Tabel]
+    onderdelen: list[Cel]             # totaal of the areas within the subject (district: gemeenten; region: districts)
+
+    @property
+    def niveau(self) -> str:
+        return self.gebied.niveau
 
 
 _COLUMNS = """niveau, gebied_code, gebied_naam, periode, waarde, aantal, aantal_weergave, per_10000_inwoners,
@@ -133,14 +147,17 @@ def _cel(row: dict) -> Cel:
                row["verandering_pct"], row["inwoners"])
 
 
-def _gemeente(conn: psycopg.Connection, gemeente: str) -> tuple[Gebied, str | None, str | None]:
+def _subject(conn: psycopg.Connection, niveau: str, naam: str | None) -> tuple[Gebied, str | None, str | None]:
+    """The subject area by code or name (any case), with its basisteam and district codes."""
     row = conn.execute(
         f"""select gebied_code, gebied_naam, basisteam_code, district from {SOURCE}
-            where niveau = 'gemeente' and (upper(gebied_code) = upper(%(g)s) or lower(gebied_naam) = lower(%(g)s))
-            order by periode desc limit 1""", {"g": gemeente.strip()}).fetchone()
+            where niveau = %(n)s and (%(g)s::text is null or upper(gebied_code) = upper(%(g)s)
+                                      or lower(gebied_naam) = lower(%(g)s))
+            order by periode desc limit 1""", {"n": niveau, "g": naam.strip() if naam else None}).fetchone()
     if row is None:
-        raise ReportInputError(f"Onbekende gemeente {gemeente!r}: niet gevonden in {SOURCE}")
-    return Gebied("gemeente", row["gebied_code"], row["gebied_naam"]), row["basisteam_code"], row["district"]
+        label = {"gemeente": "gemeente", "district": "district", "regio": "regio"}[niveau]
+        raise ReportInputError(f"Onbekende {label} {naam!r}: niet gevonden in {SOURCE}")
+    return Gebied(niveau, row["gebied_code"], row["gebied_naam"]), row["basisteam_code"], row["district"]
 
 
 def _gebied(conn: psycopg.Connection, niveau: str, code: str | None) -> Gebied | None:
@@ -153,19 +170,36 @@ def _gebied(conn: psycopg.Connection, niveau: str, code: str | None) -> Gebied |
     return Gebied(niveau, row["gebied_code"], row["gebied_naam"]) if row else None
 
 
-def load(url: str, *, gemeente: str, kwartaal: str) -> ReportData:
-    if not KWARTAAL_RE.match(kwartaal):
-        raise ReportInputError(f"Kwartaal {kwartaal!r} moet de vorm JJJJ-Qn hebben, bijvoorbeeld 2026-Q1")
+def resolve(url: str, *, niveau: str, gebied: str | None) -> Gebied:
+    """The area a name or code stands for (as the region's role, which sees every area)."""
+    if niveau not in NIVEAUS:
+        raise ReportInputError(f"Niveau {niveau!r}: gemeente, district of regio")
     with connect(url, role=ROLE) as conn:
         conn.row_factory = dict_row  # type: ignore[assignment]
+        return _subject(conn, niveau, gebied)[0]
+
+
+def load(url: str, *, gemeente: str, kwartaal: str) -> ReportData:
+    """The local picture of one gemeente (for its driehoek)."""
+    return load_area(url, niveau="gemeente", gebied=gemeente, kwartaal=kwartaal)
+
+
+def load_area(url: str, *, niveau: str, gebied: str | None, kwartaal: str, role: str = ROLE) -> ReportData:
+    """The picture of one gemeente, district or the region (`gebied` None) as `role` sees it."""
+    if niveau not in NIVEAUS:
+        raise ReportInputError(f"Niveau {niveau!r}: gemeente, district of regio")
+    if not KWARTAAL_RE.match(kwartaal):
+        raise ReportInputError(f"Kwartaal {kwartaal!r} moet de vorm JJJJ-Qn hebben, bijvoorbeeld 2026-Q1")
+    with connect(url, role=role) as conn:
+        conn.row_factory = dict_row  # type: ignore[assignment]
         conn.execute("set transaction read only")
-        gm, basisteam_code, district_code = _gemeente(conn, gemeente)
+        subject, basisteam_code, district_code = _subject(conn, niveau, gebied)
         if conn.execute(f"select 1 from {SOURCE} where periode = %s limit 1", (kwartaal,)).fetchone() is None:
             known = [r["periode"] for r in conn.execute(f"select distinct periode from {SOURCE} order by 1").fetchall()]
             raise ReportInputError(f"Geen cijfers voor {kwartaal}; beschikbaar: {', '.join(known) or 'geen'}")
-        gebieden = [gm, _gebied(conn, "basisteam", basisteam_code), _gebied(conn, "district", district_code),
-                    _gebied(conn, "regio", None)]
-        present = [g for g in gebieden if g is not None]
+        codes = {"basisteam": basisteam_code, "district": district_code, "regio": None}
+        above = {n: _gebied(conn, n, codes[n]) for n in PARENTS[niveau]}
+        present = [subject] + [g for g in above.values() if g is not None]
 
         def cells(where: str, params: dict) -> list[Cel]:
             rows = conn.execute(f"select {_COLUMNS} from {SOURCE} where {where}", params).fetchall()
@@ -178,6 +212,13 @@ def load(url: str, *, gemeente: str, kwartaal: str) -> ReportData:
                           {"n": g.niveau, "c": g.code, "p": kwartaal})
         kern.sort(key=lambda c: order[c.niveau])
 
+        onderdelen: list[Cel] = []
+        child = CHILDREN[niveau]
+        if child:
+            within = "true" if niveau == "regio" else "district = %(c)s"
+            onderdelen = sorted(cells(f"niveau = %(k)s and {within} and uitsplitsing = 'totaal' and periode = %(p)s",
+                                      {"k": child, "c": subject.code, "p": kwartaal}), key=lambda c: c.gebied_naam)
+
         trend: dict[str, list[Cel]] = {}
         for g in present:
             if g.niveau == "basisteam":
@@ -186,11 +227,11 @@ def load(url: str, *, gemeente: str, kwartaal: str) -> ReportData:
                            {"n": g.niveau, "c": g.code, "p": kwartaal})
             trend[g.niveau] = sorted(series, key=lambda c: c.periode)[-TREND_KWARTALEN:]
 
-        regio = gebieden[3]
+        regio = subject if niveau == "regio" else above.get("regio")
         splits = []
         for key, label in UITSPLITSINGEN:
-            own = cells("niveau = 'gemeente' and gebied_code = %(c)s and uitsplitsing = %(u)s and periode = %(p)s",
-                        {"c": gm.code, "u": key, "p": kwartaal})
+            own = cells("niveau = %(n)s and gebied_code = %(c)s and uitsplitsing = %(u)s and periode = %(p)s",
+                        {"n": niveau, "c": subject.code, "u": key, "p": kwartaal})
             ref = {c.waarde: c for c in cells(
                 "niveau = 'regio' and uitsplitsing = %(u)s and periode = %(p)s", {"u": key, "p": kwartaal})} if regio else {}
             if key == "leeftijdsklasse":
@@ -203,7 +244,8 @@ def load(url: str, *, gemeente: str, kwartaal: str) -> ReportData:
         tabellen = []
         for titel, toelichting, kolommen, query in AANVULLEND:
             with conn.cursor(row_factory=tuple_row) as cur:  # the columns are positional
-                rows = cur.execute(query, {"c": gm.code, "p": kwartaal}).fetchall()
+                rows = cur.execute(query, {"n": niveau, "c": subject.code, "p": kwartaal}).fetchall()
             tabellen.append(Tabel(titel, toelichting, kolommen, [list(r) for r in rows]))
-    return ReportData(gemeente=gm, basisteam=gebieden[1], district=gebieden[2], regio=regio, kwartaal=kwartaal,
-                      kerncijfers=kern, trend=trend, uitsplitsingen=splits, aanvullend=tabellen)
+    return ReportData(gebied=subject, basisteam=above.get("basisteam"), district=above.get("district"),
+                      regio=regio, kwartaal=kwartaal, kerncijfers=kern, trend=trend, uitsplitsingen=splits,
+                      aanvullend=tabellen, onderdelen=onderdelen)

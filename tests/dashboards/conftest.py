@@ -10,6 +10,9 @@ from typing import Iterator
 import psycopg
 import pytest
 
+from pathlib import Path
+
+from tests.dashboards.helpers import one_scope_specs
 from tests.fixtures.fake_metabase import FakeMetabase
 
 REPORTER_ROLE = "reporter_regio"
@@ -37,3 +40,9 @@ def reporter(reporting_url: str) -> Iterator[psycopg.Connection]:
         conn.execute(f"set role {REPORTER_ROLE}")
         conn.execute("set default_transaction_read_only = on")
         yield conn
+
+
+@pytest.fixture(scope="session")
+def one_scope(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The specs reduced to the local picture for the stuurgroep (tests/dashboards/helpers.py)."""
+    return one_scope_specs(tmp_path_factory.mktemp("one-scope"))

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from dashboards.metabase.apply import apply_all
 from dashboards.metabase.client import MetabaseError
-from dashboards.spec import SPECS_DIR, load_audiences, load_dashboards
+from dashboards.spec import load_audiences, load_dashboards
 from tests.dashboards.helpers import Admin, database_named
 from tests.fixtures.fake_metabase import FakeMetabase
 
@@ -27,8 +27,8 @@ def _group_id(admin: Admin, name: str) -> int:
 
 
 def test_first_apply_creates_everything_and_a_second_apply_changes_nothing(
-        fake_metabase: FakeMetabase, reporting_url: str) -> None:
-    first = apply_all(fake_metabase.url, warehouse_url=reporting_url)
+        fake_metabase: FakeMetabase, reporting_url: str, one_scope: Path) -> None:
+    first = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     assert first["setup"] is True
     assert first["warnings"] == []
     created = {(o["kind"], o["key"]) for o in first["objects"] if o["action"] == "created"}
@@ -76,7 +76,7 @@ def test_first_apply_creates_everything_and_a_second_apply_changes_nothing(
     assert collections[all_users][str(board["collection_id"])] == "none"
 
     before = len(fake_metabase.calls)
-    second = apply_all(fake_metabase.url, warehouse_url=reporting_url)
+    second = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     assert (second["created"], second["updated"], second["archived"]) == (0, 0, 0)
     assert second["unchanged"] == len(first["objects"])
     assert second["setup"] is False
@@ -84,9 +84,9 @@ def test_first_apply_creates_everything_and_a_second_apply_changes_nothing(
     assert fake_metabase.errors == []
 
 
-def _changed_specs(tmp_path: Path, dropped: str, renamed: str) -> Path:
+def _changed_specs(tmp_path: Path, dropped: str, renamed: str, base: Path) -> Path:
     specs = tmp_path / "specs"
-    shutil.copytree(SPECS_DIR, specs)
+    shutil.copytree(base, specs)
     path = specs / "lokaal_informatiebeeld.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["cards"] = [c for c in data["cards"] if c["key"] != dropped]
@@ -99,8 +99,8 @@ def _changed_specs(tmp_path: Path, dropped: str, renamed: str) -> Path:
 
 
 def test_a_changed_spec_updates_in_place_and_removes_the_dropped_cards_dashcard(
-        fake_metabase: FakeMetabase, reporting_url: str, tmp_path: Path) -> None:
-    first = apply_all(fake_metabase.url, warehouse_url=reporting_url)
+        fake_metabase: FakeMetabase, reporting_url: str, one_scope: Path, tmp_path: Path) -> None:
+    first = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     admin = Admin(fake_metabase)
     dashboard_id = first["dashboards"][0]["id"]
     scope = f"{SPEC.key}/{AUDIENCE.key}"
@@ -109,7 +109,8 @@ def test_a_changed_spec_updates_in_place_and_removes_the_dropped_cards_dashcard(
               if dc["card_id"] is not None}
 
     changed = apply_all(fake_metabase.url, warehouse_url=reporting_url,
-                        specs_dir=_changed_specs(tmp_path, dropped="soort_slachtoffer", renamed="top_modi"))
+                        specs_dir=_changed_specs(tmp_path, dropped="soort_slachtoffer", renamed="top_modi",
+                                                        base=one_scope))
     actions = {(o["kind"], o["key"]): o["action"] for o in changed["objects"]}
     assert changed["created"] == 0
     assert actions[("card", f"{scope}/top_modi")] == "updated"
@@ -127,12 +128,13 @@ def test_a_changed_spec_updates_in_place_and_removes_the_dropped_cards_dashcard(
     assert after == {k: v for k, v in before.items() if k != card_ids["soort_slachtoffer"]}
 
     again = apply_all(fake_metabase.url, warehouse_url=reporting_url,
-                      specs_dir=_changed_specs(tmp_path / "again", dropped="soort_slachtoffer", renamed="top_modi"))
+                      specs_dir=_changed_specs(tmp_path / "again", dropped="soort_slachtoffer", renamed="top_modi",
+                                                        base=one_scope))
     assert (again["created"], again["updated"], again["archived"]) == (0, 0, 0)
 
 
-def test_edits_made_in_the_metabase_ui_are_undone(fake_metabase: FakeMetabase, reporting_url: str) -> None:
-    first = apply_all(fake_metabase.url, warehouse_url=reporting_url)
+def test_edits_made_in_the_metabase_ui_are_undone(fake_metabase: FakeMetabase, reporting_url: str, one_scope: Path) -> None:
+    first = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     admin = Admin(fake_metabase)
     card = next(o["id"] for o in first["objects"] if o["kind"] == "card")
     stored = admin.get(f"/api/card/{card}")
@@ -143,17 +145,17 @@ def test_edits_made_in_the_metabase_ui_are_undone(fake_metabase: FakeMetabase, r
     dashcards = admin.get(f"/api/dashboard/{dashboard}")["dashcards"]
     assert admin.request("PUT", f"/api/dashboard/{dashboard}", {"dashcards": dashcards[1:]}).status_code == 200
 
-    repaired = apply_all(fake_metabase.url, warehouse_url=reporting_url)
+    repaired = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     actions = {(o["kind"], o["id"]): o["action"] for o in repaired["objects"]}
     assert actions[("card", card)] == "updated" and actions[("dashboard", dashboard)] == "updated"
     assert admin.get(f"/api/card/{card}")["dataset_query"]["native"]["query"] == stored["dataset_query"]["native"]["query"]
     assert len(admin.get(f"/api/dashboard/{dashboard}")["dashcards"]) == len(dashcards)
 
 
-def test_a_stale_permissions_revision_is_retried_once(fake_metabase: FakeMetabase, reporting_url: str) -> None:
+def test_a_stale_permissions_revision_is_retried_once(fake_metabase: FakeMetabase, reporting_url: str, one_scope: Path) -> None:
     fake_metabase.simulate_concurrent_edit("data", times=1)
     fake_metabase.simulate_concurrent_edit("collection", times=1)
-    summary = apply_all(fake_metabase.url, warehouse_url=reporting_url)
+    summary = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     conflicts = [c for c in fake_metabase.calls if c[2] == 409]
     assert {c[1] for c in conflicts} == {"/api/permissions/graph", "/api/collection/graph"}
     actions = {o["kind"]: o["action"] for o in summary["objects"]}
@@ -167,16 +169,16 @@ def test_a_stale_permissions_revision_is_retried_once(fake_metabase: FakeMetabas
         all_users: {str(collection): "write"}}}).status_code == 200
     fake_metabase.simulate_concurrent_edit("collection", times=2)
     with pytest.raises(MetabaseError) as failure:
-        apply_all(fake_metabase.url, warehouse_url=reporting_url)
+        apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     assert failure.value.status == 409
 
 
 def test_open_source_metabase_refuses_blocked_and_the_apply_still_isolates_audiences(
-        monkeypatch: pytest.MonkeyPatch, reporting_url: str) -> None:
+        monkeypatch: pytest.MonkeyPatch, reporting_url: str, one_scope: Path) -> None:
     with FakeMetabase(advanced_permissions=False) as fake:
         monkeypatch.setenv("METABASE_ADMIN_EMAIL", fake.admin_email)
         monkeypatch.setenv("METABASE_ADMIN_PASSWORD", fake.admin_password)
-        first = apply_all(fake.url, warehouse_url=reporting_url)
+        first = apply_all(fake.url, warehouse_url=reporting_url, specs_dir=one_scope)
         assert any("402" in w for w in first["warnings"])
         admin = Admin(fake)
         db = str(database_named(admin, AUDIENCE.connection)["id"])
@@ -186,26 +188,27 @@ def test_open_source_metabase_refuses_blocked_and_the_apply_still_isolates_audie
         assert admin.get("/api/collection/graph")["groups"][str(_group_id(admin, "All Users"))][collection] == "none"
 
         before = len(fake.calls)
-        second = apply_all(fake.url, warehouse_url=reporting_url)
+        second = apply_all(fake.url, warehouse_url=reporting_url, specs_dir=one_scope)
         assert (second["created"], second["updated"], second["archived"]) == (0, 0, 0)
         assert fake.mutations(before) == []
 
 
-def test_authentication_is_required_and_checked(fake_metabase: FakeMetabase, reporting_url: str,
+def test_authentication_is_required_and_checked(fake_metabase: FakeMetabase, reporting_url: str, one_scope: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     assert requests.get(f"{fake_metabase.url}/api/card", timeout=10).status_code == 401
     monkeypatch.delenv("METABASE_ADMIN_EMAIL")
     with pytest.raises(RuntimeError, match="METABASE_ADMIN_EMAIL"):
-        apply_all(fake_metabase.url, warehouse_url=reporting_url)  # not set up, no admin to create
+        apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)  # not set up, no admin to create
     apply_all(fake_metabase.url, username=fake_metabase.admin_email, password=fake_metabase.admin_password,
-              warehouse_url=reporting_url)
+              warehouse_url=reporting_url, specs_dir=one_scope)
     with pytest.raises(MetabaseError) as wrong_key:
-        apply_all(fake_metabase.url, api_key="mb_niet_geldig", warehouse_url=reporting_url)
+        apply_all(fake_metabase.url, api_key="mb_niet_geldig", warehouse_url=reporting_url, specs_dir=one_scope)
     assert wrong_key.value.status == 401
     with pytest.raises(MetabaseError) as wrong_password:
-        apply_all(fake_metabase.url, username=fake_metabase.admin_email, password="fout", warehouse_url=reporting_url)
+        apply_all(fake_metabase.url, username=fake_metabase.admin_email, password="fout", warehouse_url=reporting_url, specs_dir=one_scope)
     assert wrong_password.value.status == 401
-    by_key = apply_all(fake_metabase.url, api_key=fake_metabase.create_api_key(), warehouse_url=reporting_url)
+    by_key = apply_all(fake_metabase.url, api_key=fake_metabase.create_api_key(), warehouse_url=reporting_url,
+                       specs_dir=one_scope)
     assert by_key["created"] == by_key["updated"] == 0
 
 
@@ -218,17 +221,23 @@ def test_the_cli_command_applies_the_specs(fake_metabase: FakeMetabase, reportin
     result = CliRunner().invoke(app, ["dashboards", "apply"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["created"] == len(SPEC.cards) + 4 and summary["dashboards"][0]["key"] == SPEC.key
+    # The full specs: every audience its connection and group, every dashboard once per audience.
+    dashboards, audiences = load_dashboards(), load_audiences()
+    scopes = sum(len(d.audiences) for d in dashboards)
+    assert summary["created"] == 2 * len(audiences) + sum((len(d.cards) + 2) * len(d.audiences) for d in dashboards)
+    assert len(summary["dashboards"]) == scopes
+    assert {(d["key"], d["audience"]) for d in summary["dashboards"]} == {
+        (d.key, a) for d in dashboards for a in d.audiences}
 
 
-def test_members_listed_in_the_audience_spec_join_its_group(fake_metabase: FakeMetabase, reporting_url: str,
+def test_members_listed_in_the_audience_spec_join_its_group(fake_metabase: FakeMetabase, reporting_url: str, one_scope: Path,
                                                             tmp_path: Path) -> None:
-    apply_all(fake_metabase.url, warehouse_url=reporting_url)
+    apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     admin = Admin(fake_metabase)
     user = admin.request("POST", "/api/user", {"email": "burgemeester@gemeente.test", "first_name": "B",
                                                "last_name": "M"}).json()
     specs = tmp_path / "specs"
-    shutil.copytree(SPECS_DIR, specs)
+    shutil.copytree(one_scope, specs)
     audiences = yaml.safe_load((specs / "audiences.yaml").read_text(encoding="utf-8"))
     audiences["audiences"][0]["members"] = ["Burgemeester@gemeente.test", "onbekend@gemeente.test"]
     (specs / "audiences.yaml").write_text(yaml.safe_dump(audiences, allow_unicode=True), encoding="utf-8")
@@ -239,3 +248,38 @@ def test_members_listed_in_the_audience_spec_join_its_group(fake_metabase: FakeM
     assert any("onbekend@gemeente.test" in w for w in summary["warnings"])
     again = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=specs)
     assert (again["created"], again["updated"]) == (0, 0)
+
+
+def test_every_audience_of_the_reference_data_gets_its_connection_and_dashboards(
+        fake_metabase: FakeMetabase, reporting_url: str) -> None:
+    """The full specs: one connection per audience logging in as its own role (every basisteam,
+    every district, the region), each dashboard in each of its audiences' collections; again: no-op."""
+    audiences = load_audiences()
+    first = apply_all(fake_metabase.url, warehouse_url=reporting_url)
+    admin = Admin(fake_metabase)
+    users = {d["name"]: d["details"]["user"] for d in admin.get("/api/database")}
+    assert users == {a.connection: a.role for a in audiences.values()}
+    roles = set(users.values())
+    assert "reporter_regio" in roles and "reporter_mn_us1" in roles
+    assert "reporter_district_gooi_en_vechtstreek" in roles
+    boards = {(d["key"], d["audience"]): d for d in first["dashboards"]}
+    assert ("jaarplan_monitor", "stuurgroep") in boards
+    assert ("lokaal_informatiebeeld", "basisteam_mn_us1") in boards
+    assert ("cyberbeeld_midden_nederland", "district_utrecht_stad") in boards
+    # A driehoek's dashboard is in its own collection, bound to its own connection.
+    utrecht = boards[("lokaal_informatiebeeld", "basisteam_mn_us1")]
+    db = database_named(admin, audiences["basisteam_mn_us1"].connection)
+    for dc in admin.get(f"/api/dashboard/{utrecht['id']}")["dashcards"]:
+        if dc["card_id"] is not None:
+            card = admin.get(f"/api/card/{dc['card_id']}")
+            assert card["dataset_query"]["database"] == db["id"]
+            assert card["collection_id"] == utrecht["collection_id"]
+    collections = admin.get("/api/collection/graph")["groups"]
+    utrecht_group = str(_group_id(admin, audiences["basisteam_mn_us1"].group))
+    regio_board = boards[("lokaal_informatiebeeld", "stuurgroep")]
+    assert collections[utrecht_group][str(utrecht["collection_id"])] == "read"
+    assert collections[utrecht_group][str(regio_board["collection_id"])] == "none"
+
+    second = apply_all(fake_metabase.url, warehouse_url=reporting_url)
+    assert (second["created"], second["updated"], second["archived"]) == (0, 0, 0)
+    assert fake_metabase.errors == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import psycopg
@@ -38,11 +39,11 @@ class Applied:
 
 
 @pytest.fixture(scope="module")
-def applied(reporting_url: str) -> Iterator[Applied]:
+def applied(reporting_url: str, one_scope: Path) -> Iterator[Applied]:
     with FakeMetabase() as fake, pytest.MonkeyPatch.context() as mp:
         mp.setenv("METABASE_ADMIN_EMAIL", fake.admin_email)
         mp.setenv("METABASE_ADMIN_PASSWORD", fake.admin_password)
-        summary = apply_all(fake.url, warehouse_url=reporting_url)
+        summary = apply_all(fake.url, warehouse_url=reporting_url, specs_dir=one_scope)
         admin = Admin(fake)
         db = database_named(admin, AUDIENCE.connection)
         by_name = {c.name: c.key for c in SPEC.cards}

@@ -33,10 +33,11 @@ def _dbt_metabase(fake: FakeMetabase, manifest: Path) -> subprocess.CompletedPro
 
 
 @pytest.mark.slow
-def test_dbt_metabase_models_documents_the_reporting_relation(fake_metabase: FakeMetabase, reporting_url: str) -> None:
+def test_dbt_metabase_models_documents_the_reporting_relation(fake_metabase: FakeMetabase, reporting_url: str,
+                                                              one_scope: Path) -> None:
     from infopositie.dbt import dbt_parse
 
-    apply_all(fake_metabase.url, warehouse_url=reporting_url)
+    apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     manifest_path = dbt_parse(reporting_url)
     nodes = json.loads(manifest_path.read_text())["nodes"]
     model = next(n for n in nodes.values()

@@ -347,7 +347,11 @@ def test_manifest_documents_contracts_and_tests_every_reporting_count(dbt_built:
                 assert ("no_small_counts", column) in attached, f"{uid}.{column}"
     exposures = manifest["exposures"]
     assert {e["label"] for e in exposures.values()} >= {"Lokaal informatiebeeld online criminaliteit"}
-    assert all("model.infopositie.lokaal_beeld_kwartaal" in e["depends_on"]["nodes"] for e in exposures.values())
+    # Every dashboard and document reads reporting only (one dashboard per audience need, issue 10).
+    for exposure in exposures.values():
+        nodes = exposure["depends_on"]["nodes"]
+        assert nodes and all(n in models and models[n]["schema"] == "reporting" for n in nodes), exposure["name"]
+    assert any("model.infopositie.lokaal_beeld_kwartaal" in e["depends_on"]["nodes"] for e in exposures.values())
     assert manifest["unit_tests"]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -47,6 +48,22 @@ def _seed(name: str) -> list[dict[str, str]]:
 def role_for(basisteam_code: str) -> str:
     """The agreed role name, derived here independently: reporter_ + code, lower case, '-' as '_'."""
     return "reporter_" + basisteam_code.lower().replace("-", "_")
+
+
+def district_role_for(district: str) -> str:
+    """reporter_district_ + the district name in lower case, every run of non-alphanumerics as '_'."""
+    return "reporter_district_" + re.sub(r"[^a-z0-9]+", "_", district.lower())
+
+
+def current_districts(url: str) -> dict[str, tuple[set[str], set[str]]]:
+    """district -> (its gemeenten, its basisteams), from reference.gemeenten as valid today."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for r in _rows(url, """select district, basisteam_code, gemeentecode from reference.gemeenten
+                           where geldig_van <= current_date and (geldig_tot is null or geldig_tot > current_date)"""):
+        gemeenten, teams = out.setdefault(r["district"], (set(), set()))
+        gemeenten.add(r["gemeentecode"])
+        teams.add(r["basisteam_code"])
+    return out
 
 
 def current_audiences(url: str) -> dict[str, set[str]]:
@@ -382,6 +399,48 @@ def test_reporters_cannot_read_the_publication_log(warehouse: Warehouse) -> None
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         _rows(warehouse.url, "select * from audit.publications", role="reporter_regio")
     assert _rows(warehouse.url, "select count(*) as n from audit.publications", role="transformer")[0]["n"] > 0
+
+
+def _visible_to_district(row: dict, columns: set[str], gemeenten: set[str], teams: set[str]) -> bool:
+    """A district werkgroep: the aggregates everyone sees, plus every gemeente and basisteam row of
+    its own district."""
+    if _visible_to(row, columns, None, set()):
+        return True
+    if row.get("gemeentecode") is not None:
+        return row["gemeentecode"] in gemeenten
+    return row.get("basisteam_code") in teams
+
+
+def test_every_district_role_sees_only_its_own_districts_gemeenten(warehouse: Warehouse) -> None:
+    """Acceptance of issue 10: in every reporting relation with a gemeentecode, each district role
+    sees only its own district's gemeenten, and at least one row of them."""
+    url = warehouse.url
+    districts = current_districts(url)
+    assert len(districts) >= 5
+    roles = {r["rolname"]: r for r in _rows(url, """
+        select rolname, rolcanlogin, rolbypassrls, pg_has_role(rolname, 'reporter', 'MEMBER') as is_reporter
+        from pg_roles where starts_with(rolname, 'reporter_district_')""")}
+    assert set(roles) >= {district_role_for(d) for d in districts}
+    assert all(r["is_reporter"] and r["rolcanlogin"] and not r["rolbypassrls"] for r in roles.values())
+
+    relations = _local_relations(url)
+    with_gemeente = {t for t, c in relations.items() if "gemeentecode" in c}
+    assert "lokaal_beeld_kwartaal" in with_gemeente
+    for table, columns in relations.items():
+        query = sql.SQL("select * from reporting.{}").format(sql.Identifier(table))
+        everything = _rows(url, query)
+        for district, (gemeenten, teams) in districts.items():
+            role = district_role_for(district)
+            visible = _rows(url, query, role=role)
+            others = {r["gemeentecode"] for r in visible if r.get("gemeentecode") is not None} - gemeenten
+            assert not others, f"{role} sees gemeenten of other districts in reporting.{table}: {sorted(others)[:5]}"
+            wrong = [r for r in visible if not _visible_to_district(r, columns, gemeenten, teams)]
+            assert not wrong, f"{role} sees rows of others in reporting.{table}: {wrong[:3]}"
+            assert len(visible) == sum(_visible_to_district(r, columns, gemeenten, teams) for r in everything), (
+                f"{role} misses rows of its own district in reporting.{table}")
+            if table in with_gemeente:
+                assert any(r["gemeentecode"] in gemeenten for r in visible), (
+                    f"{role} sees none of its gemeenten in reporting.{table}")
 
 
 def test_moving_a_gemeente_changes_access_after_a_rebuild(warehouse: Warehouse) -> None:

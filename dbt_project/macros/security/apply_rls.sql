@@ -9,13 +9,16 @@
     basisteam);
   - reporter_<basisteam>: in addition the rows of its own gemeenten (gemeentecode) and its own
     basisteam aggregates (basisteam_code without gemeentecode);
+  - reporter_district_<district> (the district werkgroep): in addition the rows of every gemeente
+    and basisteam of its district;
   - reporter_regio and reader (analysts, who read the marts anyway): everything.
   Relations without a gemeentecode or basisteam_code column carry no local detail and get no
   policies. The owner (transformer, which runs dbt and its tests) keeps seeing everything: it is
   not a reporter, and the macro stops the build if it ever became one.
 
   The role -> basisteam -> gemeente mapping is read from reference.audiences (the reference data
-  valid today, warehouse/migrations/V006) when the table is built: a gemeente moving to another
+  valid today, warehouse/migrations/V006), role -> district -> basisteam/gemeente from
+  reference.district_audiences (V007), when the table is built: a gemeente moving to another
   basisteam changes access at the next build, without code changes. A basisteam whose role does
   not exist yet (migrate not run since the reference data changed) gets no policy and a warning:
   its audience then sees no more than the aggregates.
@@ -49,6 +52,11 @@
         "select a.rolname, a.basisteam_code, string_agg(a.gemeentecode, ',' order by a.gemeentecode) as gemeenten,"
         ~ " exists (select 1 from pg_roles r where r.rolname = a.rolname) as role_exists"
         ~ " from reference.audiences a group by a.rolname, a.basisteam_code order by a.rolname, a.basisteam_code") -%}
+    {%- set districts = run_query(
+        "select a.rolname, string_agg(distinct a.gemeentecode, ',') as gemeenten,"
+        ~ " string_agg(distinct a.basisteam_code, ',') as basisteams,"
+        ~ " exists (select 1 from pg_roles r where r.rolname = a.rolname) as role_exists"
+        ~ " from reference.district_audiences a group by a.rolname order by a.rolname") -%}
     {%- set existing = run_query(
         "select policyname from pg_policies where schemaname = '" ~ relation.schema
         ~ "' and tablename = '" ~ relation.identifier ~ "'") -%}
@@ -85,6 +93,25 @@ create policy {{ adapter.quote('basisteam_' ~ audience['rolname']) }} on {{ rela
         {%- do log("apply_rls: role " ~ audience['rolname'] ~ " for basisteam " ~ audience['basisteam_code']
                    ~ " does not exist (run `infopositie warehouse migrate`); it sees only aggregates of "
                    ~ relation, info=true) -%}
+    {%- endif -%}
+{%- endfor %}
+{%- for audience in districts %}
+    {%- if audience['role_exists'] %}
+        {%- set own = [] -%}
+        {%- set teams = "'{" ~ audience['basisteams'] ~ "}'::text[]" -%}
+        {%- if has_gemeente -%}
+            {%- do own.append("gemeentecode = any ('{" ~ audience['gemeenten'] ~ "}'::text[])") -%}
+        {%- endif -%}
+        {%- if has_basisteam and has_gemeente -%}
+            {%- do own.append("(gemeentecode is null and basisteam_code = any (" ~ teams ~ "))") -%}
+        {%- elif has_basisteam -%}
+            {%- do own.append("basisteam_code = any (" ~ teams ~ ")") -%}
+        {%- endif %}
+create policy {{ adapter.quote(audience['rolname']) }} on {{ relation }} for select
+    to {{ adapter.quote(audience['rolname']) }} using ({{ own | join(' or ') }});
+    {%- else -%}
+        {%- do log("apply_rls: district role " ~ audience['rolname'] ~ " does not exist (run `infopositie"
+                   ~ " warehouse migrate`); it sees only aggregates of " ~ relation, info=true) -%}
     {%- endif -%}
 {%- endfor %}
 {%- endmacro %}
