@@ -54,21 +54,21 @@ deliveries as (
         c.waarschuwing_na_dagen,
         c.fout_na_dagen,
         d.status,
-        d.received_at::date as ontvangen_op,
-        d.rows_received,
-        d.rows_loaded,
-        d.rows_rejected,
-        d.reasons ->> 0 as eerste_reden,
+        d.ontvangen_op::date as ontvangen_op,
+        d.regels_ontvangen as rows_received,
+        d.regels_geladen as rows_loaded,
+        d.regels_afgekeurd as rows_rejected,
+        d.redenen ->> 0 as eerste_reden,
         -- The period the delivery covers, as the contract's cadence counts it.
         case
-            when c.cadans = 'monthly' and d.period ~ '^\d{4}-\d{2}$' then d.period
-            when c.cadans = 'monthly' and d.period ~ '^\d{4}-\d{2}-\d{2}$' then to_char(d.period::date, 'YYYY-MM')
-            when c.cadans = 'quarterly' and d.period ~ '^\d{4}-Q[1-4]$' then d.period
-            else to_char(d.received_at, 'YYYY-MM')
+            when c.cadans = 'monthly' and d.periode ~ '^\d{4}-\d{2}$' then d.periode
+            when c.cadans = 'monthly' and d.periode ~ '^\d{4}-\d{2}-\d{2}$' then to_char(d.periode::date, 'YYYY-MM')
+            when c.cadans = 'quarterly' and d.periode ~ '^\d{4}-Q[1-4]$' then d.periode
+            else to_char(d.ontvangen_op, 'YYYY-MM')
         end as periode,
         c.cadans in ('monthly', 'quarterly')
-            and (d.period ~ '^\d{4}-\d{2}(-\d{2})?$' or d.period ~ '^\d{4}-Q[1-4]$') as volgens_cadans
-    from {{ source('audit', 'deliveries') }} as d
+            and (d.periode ~ '^\d{4}-\d{2}(-\d{2})?$' or d.periode ~ '^\d{4}-Q[1-4]$') as volgens_cadans
+    from {{ ref('stg_audit__deliveries') }} as d
     join contracten as c on c.feed = d.feed
     where d.status <> 'processing'
 ),

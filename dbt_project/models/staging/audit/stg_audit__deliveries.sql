@@ -14,6 +14,7 @@ select
     rows_received as regels_ontvangen,
     rows_loaded as regels_geladen,
     rows_rejected as regels_afgekeurd,
+    reasons as redenen,
     superseded_by as vervangen_door,
     is_current as is_actueel
 from deliveries
