@@ -18,7 +18,8 @@
     {%- for source in graph.sources.values() %}
         {%- set meta = source.get('meta') or {} %}
         {%- set freshness = source.get('freshness') or (source.get('config') or {}).get('freshness') or {} %}
-        {%- if meta.get('feed') and meta.get('cadence') and (meta.get('feed'), meta.get('cadence')) not in feeds | map(attribute='key') | list %}
+        {%- set key = (meta.get('feed'), meta.get('cadence')) %}
+        {%- if key[0] and key[1] and key not in feeds | map(attribute='key') | list %}
             {%- do feeds.append({'key': (meta.get('feed'), meta.get('cadence')), 'feed': meta.get('feed'),
                                  'cadence': meta.get('cadence'),
                                  'warn': ((freshness.get('warn_after') or {}).get('count')) or 'null',
