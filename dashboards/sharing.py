@@ -43,7 +43,7 @@ class Preference(_Strict):
     toelichting: str = ""
 
     @model_validator(mode="after")
-    def _one_subject(self) -> "Preference":
+    def _one_subject(self) -> Preference:
         if (self.gemeente is None) == (self.basisteam is None):
             raise ValueError("a preference names either a gemeente or a basisteam")
         return self

@@ -39,7 +39,7 @@ class Layout(_Strict):
     size_y: int = Field(ge=1)
 
     @model_validator(mode="after")
-    def _fits(self) -> "Layout":
+    def _fits(self) -> Layout:
         if self.col + self.size_x > GRID_COLUMNS:
             raise ValueError(f"col {self.col} + size_x {self.size_x} exceeds the {GRID_COLUMNS}-column grid")
         return self
@@ -60,7 +60,7 @@ class Parameter(_Strict):
     description: str = ""
 
     @model_validator(mode="after")
-    def _field(self) -> "Parameter":
+    def _field(self) -> Parameter:
         if (self.kind == "field_filter") != (self.field is not None):
             raise ValueError(f"parameter {self.slug}: a field filter needs `field`, a text variable must not have one")
         return self
@@ -146,7 +146,7 @@ class Dashboard(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Dashboard":
+    def _consistent(self) -> Dashboard:
         keys = [c.key for c in self.cards] + [t.key for t in self.texts]
         if len(set(keys)) != len(keys):
             raise ValueError(f"dashboard {self.key}: card and text keys must be unique")
@@ -217,7 +217,7 @@ def load_audiences(specs_dir: Path = SPECS_DIR) -> dict[str, Audience]:
     return audience_specs.load(specs_dir).by_key
 
 
-def load_sharing(specs_dir: Path = SPECS_DIR) -> "sharing_specs.Sharing":
+def load_sharing(specs_dir: Path = SPECS_DIR) -> sharing_specs.Sharing:
     """The sharing preferences (specs/deling.yaml; default: everything shared)."""
     return sharing_specs.load(specs_dir, {d.key for d in load_dashboards(specs_dir)})
 

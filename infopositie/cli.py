@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -81,7 +81,7 @@ STORE_HELP = ("The store: a folder holding landing/, archive/ and quarantine/, o
               "(optionally s3://bucket/prefix); default: the configured store.")
 
 
-def _store_option(store: Optional[str], deprecated: Optional[str], deprecated_name: str) -> Optional[str]:
+def _store_option(store: str | None, deprecated: str | None, deprecated_name: str) -> str | None:
     """The value of --store, or of the older option that named the same thing less clearly."""
     if deprecated is None:
         return store
@@ -92,7 +92,7 @@ def _store_option(store: Optional[str], deprecated: Optional[str], deprecated_na
     return deprecated
 
 
-def _open_store(store: Optional[str], *, existing: bool) -> "LandingZone":
+def _open_store(store: str | None, *, existing: bool) -> LandingZone:
     """The store an option names (default: the configured one); a folder that cannot be a store
     root is refused with what to pass instead, before anything is read or written there."""
     from ingest.contracts import all_contracts
@@ -117,8 +117,8 @@ def _month(value: str) -> str:
 
 @app.command()
 def generate(
-    store: Optional[str] = typer.Option(None, help=STORE_HELP + " Created when missing."),
-    out: Optional[str] = typer.Option(None, hidden=True, help="Deprecated: --store."),
+    store: str | None = typer.Option(None, help=STORE_HELP + " Created when missing."),
+    out: str | None = typer.Option(None, hidden=True, help="Deprecated: --store."),
     start: str = typer.Option("2024-01", "--from", callback=_month, help="First month, JJJJ-MM."),
     end: str = typer.Option("2026-10", "--to", callback=_month, help="Last month, JJJJ-MM."),
     seed: int = typer.Option(20261128, help="Random seed; the same seed gives the same files."),
@@ -142,8 +142,8 @@ def generate(
 
 @app.command()
 def ingest(
-    store: Optional[str] = typer.Option(None, help=STORE_HELP),
-    landing: Optional[str] = typer.Option(None, hidden=True, help="Deprecated: --store."),
+    store: str | None = typer.Option(None, help=STORE_HELP),
+    landing: str | None = typer.Option(None, hidden=True, help="Deprecated: --store."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file processed."),
 ) -> None:
     """Validate, pseudonymise and load every file waiting in the landing area of a store."""
@@ -175,7 +175,7 @@ def deliveries(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @app.command()
-def build(select: Optional[str] = typer.Option(None, help="dbt selection, e.g. 'staging+'")) -> None:
+def build(select: str | None = typer.Option(None, help="dbt selection, e.g. 'staging+'")) -> None:
     """Build the dbt project (seeds, models, tests) into the warehouse, then its docs (catalog)."""
     from infopositie.dbt import dbt_build, dbt_docs_generate
 
@@ -191,10 +191,10 @@ def build(select: Optional[str] = typer.Option(None, help="dbt selection, e.g. '
 @app.command()
 def report(
     kwartaal: str = typer.Option(..., help="Kwartaal, JJJJ-Qn, e.g. 2026-Q1."),
-    gemeente: Optional[str] = typer.Option(None, help="Gemeente, by code or name, e.g. GM0344 or Utrecht: the driehoek's document."),
-    district: Optional[str] = typer.Option(None, help="District name, e.g. 'Gooi en Vechtstreek': the werkgroep's document."),
+    gemeente: str | None = typer.Option(None, help="Gemeente, by code or name, e.g. GM0344 or Utrecht: the driehoek's document."),
+    district: str | None = typer.Option(None, help="District name, e.g. 'Gooi en Vechtstreek': the werkgroep's document."),
     regio: bool = typer.Option(False, "--regio", help="The unit-wide cyber picture for the stuurgroep."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default: reports/ in the platform home)."),
+    out: Path | None = typer.Option(None, help="Output folder (default: reports/ in the platform home)."),
     publish: bool = typer.Option(False, help="Record it as handed to the driehoek (publication log, goal 1)."),
     fmt: str = typer.Option("html", "--format", help="html, or pdf (A4, printed by Chromium)."),
 ) -> None:
@@ -224,9 +224,9 @@ def report(
 @dashboards_app.command("apply")
 def dashboards_apply(
     metabase_url: str = typer.Option(..., envvar=Env.METABASE_URL),
-    username: Optional[str] = typer.Option(None, envvar=Env.METABASE_USER),
-    password: Optional[str] = typer.Option(None, envvar=Env.METABASE_PASSWORD),
-    api_key: Optional[str] = typer.Option(None, envvar=Env.METABASE_API_KEY),
+    username: str | None = typer.Option(None, envvar=Env.METABASE_USER),
+    password: str | None = typer.Option(None, envvar=Env.METABASE_PASSWORD),
+    api_key: str | None = typer.Option(None, envvar=Env.METABASE_API_KEY),
 ) -> None:
     """Create or update the Metabase dashboards declared in dashboards/specs (idempotent)."""
     from dashboards.metabase.apply import apply_all

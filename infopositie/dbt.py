@@ -14,9 +14,10 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict
 

@@ -113,8 +113,9 @@ def _succeeded(summary: dict) -> bool:
 
 
 def _render_reports(url: str, out_dir: Path, quarter: str) -> list[Path]:
-    from dashboards.report import render_report
     from tqdm import tqdm
+
+    from dashboards.report import render_report
 
     with connect(url) as conn:
         codes = [c for (c,) in conn.execute(

@@ -22,7 +22,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,7 @@ def _safe(conn_url: str) -> str:
 def _run_in_child(dag_ids: list[str], conf: dict[str, Any], settings: Settings) -> dict[str, Any]:
     log_dir = settings.airflow_home / "logs" / "dag_test"
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}.log"
+    log_path = log_dir / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "summary.json"
         cmd = [sys.executable, "-m", "infopositie.orchestrate", "_dag-test", "--out", str(out),

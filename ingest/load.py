@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import queue
 import threading
+
 import pandas as pd
 import psycopg
 import pyarrow as pa
@@ -86,7 +87,7 @@ class CopyWriter:
         for t in self._threads:
             t.start()
 
-    def _drain(self, conn: psycopg.Connection, chunks: "queue.Queue[pa.Table | None]", statement) -> None:
+    def _drain(self, conn: psycopg.Connection, chunks: queue.Queue[pa.Table | None], statement) -> None:
         try:
             cursor = conn.cursor()
             # Queued: sending runs in psycopg's own thread, so this one encodes the next chunk

@@ -29,7 +29,7 @@ from ingest.errors import FileRefused
 from ingest.landing import LandingZone
 from ingest.pseudonymise import load_key
 from ingest.raw_tables import ensure_raw_tables
-from ingest.steps import audit_table, keep, publish, pseudonymise, read, receive, type_values, validate, write
+from ingest.steps import audit_table, keep, pseudonymise, publish, read, receive, type_values, validate, write
 from ingest.steps.read import period_of
 from ingest.steps.type_values import load_reference
 from warehouse.connection import connect

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd

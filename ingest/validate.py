@@ -271,7 +271,7 @@ def _suite(group: list[Check], label: str):
     return gx.ExpectationSuite(name=label, expectations=[c.expectation for c in group])
 
 
-def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, "list[np.ndarray] | np.ndarray", np.ndarray]:
+def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, list[np.ndarray] | np.ndarray, np.ndarray]:
     """What the expectations of one column see: one frame row per distinct value that occurs in
     the file (plus 'empty' as one more value), with only the columns they need. Returns the
     frame, the distinct values each frame row stands for, and row -> distinct value.

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from synthetic.deliveries import FEEDS, Batch, build_deliveries
 from synthetic.defects import DEFECTS, FEED_DEFECTS, Defect
+from synthetic.deliveries import FEEDS, Batch, build_deliveries
 from synthetic.politie import write_police_bench_file
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ __all__ = ["generate", "build_deliveries", "write_police_bench_file", "DEFECTS",
            "FEEDS", "Batch"]
 
 
-def generate(zone: "LandingZone", *, start: str = "2024-01", end: str = "2026-10", seed: int = 20261128,
+def generate(zone: LandingZone, *, start: str = "2024-01", end: str = "2026-10", seed: int = 20261128,
              defects: bool = False, feeds: list[str] | None = None, batch: int = 0) -> list[str]:
     """Write batch `batch` of the deliveries into the landing area; returns the keys written
     (empty when that batch does not exist, e.g. batch 1 without defects)."""

@@ -17,7 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ingest.contracts import AGE_BANDS as CONTRACT_AGE_BANDS, Contract, load_contract
+from ingest.contracts import AGE_BANDS as CONTRACT_AGE_BANDS
+from ingest.contracts import Contract, load_contract
 from warehouse.reference import current_gemeenten
 
 # The period the year plan looks at; trends and seasonality are anchored here so that the
@@ -123,7 +124,7 @@ class Month:
     month: int
 
     @classmethod
-    def parse(cls, text: str) -> "Month":
+    def parse(cls, text: str) -> Month:
         m = _MONTH.match(text.strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise ValueError(f"expected a month as JJJJ-MM, got {text!r}")
@@ -141,10 +142,10 @@ class Month:
         return self.year * 12 + self.month - 1
 
     @classmethod
-    def from_index(cls, index: int) -> "Month":
+    def from_index(cls, index: int) -> Month:
         return cls(index // 12, index % 12 + 1)
 
-    def plus(self, months: int) -> "Month":
+    def plus(self, months: int) -> Month:
         return Month.from_index(self.index + months)
 
     @property

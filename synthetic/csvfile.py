@@ -21,7 +21,7 @@ class CsvFile:
     extra_lines: list[str] = field(default_factory=list)  # raw lines appended verbatim
 
     @classmethod
-    def parse(cls, data: bytes, delimiter: str | None = None) -> "CsvFile":
+    def parse(cls, data: bytes, delimiter: str | None = None) -> CsvFile:
         bom = data.startswith(b"\xef\xbb\xbf")
         try:
             text, encoding = data.decode("utf-8-sig"), "utf-8"

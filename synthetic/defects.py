@@ -17,9 +17,10 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Callable, Literal
+from typing import Literal
 
 from synthetic import defects_feeds as feeds
 from synthetic.csvfile import CsvFile

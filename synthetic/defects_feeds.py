@@ -9,11 +9,13 @@ import io
 import json
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from synthetic.csvfile import CsvFile
 from synthetic.xlsx import Formula, load, save
+
 
 # --------------------------------------------------------------------------- table access
 def _is_xlsx(data: bytes) -> bool:

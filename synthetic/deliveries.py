@@ -10,7 +10,7 @@ corrected OM quarter and fraud report, an activity correction and a revised CBS 
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from synthetic import activiteiten, cbs, fraudemeldingen, om, politie, riec
 from synthetic.common import Month, months_between, quarters_within, rng_for

@@ -14,8 +14,20 @@ from pathlib import Path
 import numpy as np
 
 from synthetic.common import (
-    AGE_RANGES, MODI, MODUS_MIX, Month, columns, contract, gemeenten, nl_amount, nl_date, population_shares,
-    rng_for, values, volume_factor, wijk_codes,
+    AGE_RANGES,
+    MODI,
+    MODUS_MIX,
+    Month,
+    columns,
+    contract,
+    gemeenten,
+    nl_amount,
+    nl_date,
+    population_shares,
+    rng_for,
+    values,
+    volume_factor,
+    wijk_codes,
 )
 
 FEED = "politie_registraties"
@@ -114,7 +126,7 @@ class ExportFormat:
     newline: str = "\r\n"
 
     @classmethod
-    def for_month(cls, seed: int, month: Month) -> "ExportFormat":
+    def for_month(cls, seed: int, month: Month) -> ExportFormat:
         rng = rng_for(seed, FEED, "format", month.compact)
         return cls(iso_dates=bool(rng.random() < 0.15), thousands=bool(rng.random() < 0.85),
                    newline="\r\n" if rng.random() < 0.8 else "\n")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.writer.excel import ExcelWriter

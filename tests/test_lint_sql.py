@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from infopositie.dbt import dbt_env
 from config import PROJECT_ROOT
+from infopositie.dbt import dbt_env
 
 
 @pytest.mark.slow

@@ -5,8 +5,9 @@ it lands in and how long it waits for the server are decided in one place.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import psycopg.errors

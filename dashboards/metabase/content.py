@@ -12,8 +12,9 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from dashboards.metabase import native
 from dashboards.metabase.client import MetabaseClient

@@ -35,7 +35,7 @@ class WarehouseTarget:
     schemas: tuple[str, ...]
 
     @classmethod
-    def from_url(cls, url: str, schemas: tuple[str, ...]) -> "WarehouseTarget":
+    def from_url(cls, url: str, schemas: tuple[str, ...]) -> WarehouseTarget:
         params = conninfo_to_dict(url)
         return cls(
             host=os.environ.get(Env.METABASE_WAREHOUSE_HOST) or str(params.get("host") or "localhost"),

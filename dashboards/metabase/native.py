@@ -14,8 +14,8 @@ would send it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 TAG_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 OPTIONAL_RE = re.compile(r"\[\[(.*?)\]\]", re.S)
@@ -76,7 +76,7 @@ class Tag:
     default: Value = None
 
     @classmethod
-    def from_metabase(cls, tag: Mapping) -> "Tag":
+    def from_metabase(cls, tag: Mapping) -> Tag:
         dimension = tag.get("dimension")
         field_id = None
         if dimension:

@@ -12,7 +12,7 @@ isolation rests on the collection permissions, create-queries `no` and the Postg
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from dashboards.metabase.client import MetabaseClient, MetabaseError
 from dashboards.metabase.summary import Summary

@@ -6,7 +6,7 @@ suite, the raw table DDL, the dbt source definition and the partner documentatio
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
 
 import yaml
@@ -82,7 +82,7 @@ class Column(BaseModel):
     description: str = ""
 
     @model_validator(mode="after")
-    def _enum_has_values(self) -> "Column":
+    def _enum_has_values(self) -> Column:
         if self.type == "enum" and not self.values:
             raise ValueError(f"enum column {self.name} needs values")
         if self.categories:
@@ -103,7 +103,7 @@ class Column(BaseModel):
         return self.name
 
     @property
-    def stored_type(self) -> str:  # noqa: D401
+    def stored_type(self) -> str:
         if self.personal in ("pseudonymise", "age_band"):
             return "text"
         return PG_TYPES[self.type]
@@ -155,7 +155,7 @@ class Contract(BaseModel):
     columns: list[Column]
 
     @model_validator(mode="after")
-    def _references_exist(self) -> "Contract":
+    def _references_exist(self) -> Contract:
         names = {c.name for c in self.columns}
         for c in self.columns:
             refs = (c.not_after, c.not_before, c.within_gemeente, c.within_district, c.not_greater_than,
@@ -200,7 +200,7 @@ class Contract(BaseModel):
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_contract(feed: str) -> Contract:
     path = CONTRACTS_DIR / f"{feed}.yaml"
     return Contract.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))

@@ -92,7 +92,7 @@ class S3LandingZone:
         self._read_etags: dict[str, str] = {}
 
     @classmethod
-    def from_url(cls, location: str) -> "S3LandingZone":
+    def from_url(cls, location: str) -> S3LandingZone:
         """`s3://bucket` or `s3://bucket/root/prefix`; endpoint and keys from the environment."""
         parsed = urlparse(location)
         if parsed.scheme != "s3" or not parsed.netloc:

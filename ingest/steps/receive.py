@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 import psycopg
@@ -24,7 +24,7 @@ def record(conn: psycopg.Connection, key: str, data: bytes) -> Delivery:
                                        object_key=key, file_name=PurePosixPath(key).name, sha256=sha256,
                                        size_bytes=len(data))
     return Delivery(key=key, data=data, sha256=sha256, contract=contract, folder=folder, delivery_id=delivery_id,
-                    received_at=datetime.now(timezone.utc))
+                    received_at=datetime.now(UTC))
 
 
 @contextmanager

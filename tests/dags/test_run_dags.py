@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from config import load_settings
-from infopositie.orchestrate import (DBT_DAG_ID, REPORTING_ASSET_URI, ingest_dag_id, raw_asset_uri, run_dbt_dag,
-                                     run_feed_dags)
+from infopositie.orchestrate import (
+    DBT_DAG_ID,
+    REPORTING_ASSET_URI,
+    ingest_dag_id,
+    raw_asset_uri,
+    run_dbt_dag,
+    run_feed_dags,
+)
 from ingest.landing import LocalLandingZone
 
 FEED = "politie_registraties"

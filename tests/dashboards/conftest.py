@@ -5,12 +5,11 @@
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
-
-from pathlib import Path
 
 from tests.dashboards.helpers import one_scope_specs
 from tests.fixtures.fake_metabase import FakeMetabase

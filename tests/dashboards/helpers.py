@@ -10,7 +10,6 @@ import requests
 import yaml
 
 from dashboards.spec import SPECS_DIR
-
 from tests.fixtures.fake_metabase import FakeMetabase
 
 

@@ -8,9 +8,9 @@ reporter_regio with SET ROLE, exactly like the stuurgroep's connection.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 import pytest

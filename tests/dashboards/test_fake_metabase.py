@@ -2,7 +2,7 @@
 mean something. Plain HTTP with requests; no product code involved."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest

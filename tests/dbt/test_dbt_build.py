@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import psycopg
@@ -361,7 +361,7 @@ def test_source_freshness_follows_the_contract(dbt_built: Build) -> None:
     (freshness,) = result.result.results
     newest: date = _scalar(dbt_built.url, "select max(registratiedatum) from raw.politie_registraties")
     assert freshness.max_loaded_at.date() == newest
-    age_days = (datetime.now(timezone.utc) - freshness.max_loaded_at.replace(tzinfo=timezone.utc)).total_seconds() / 86400
+    age_days = (datetime.now(UTC) - freshness.max_loaded_at.replace(tzinfo=UTC)).total_seconds() / 86400
     expected = ("error" if age_days > contract.freshness.error_after_days
                 else "warn" if age_days > contract.freshness.warn_after_days else "pass")
     assert str(freshness.status) == expected

@@ -15,11 +15,12 @@ import io
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -444,7 +445,7 @@ def _newest(url: str, feed: str) -> datetime:
     deliveries = _rows(url, "select partner, period, finished_at from audit.deliveries where feed = %s and is_current",
                        (feed,))
     if contract.period == "none":
-        return max(d["finished_at"] for d in deliveries).astimezone(timezone.utc).replace(tzinfo=None)
+        return max(d["finished_at"] for d in deliveries).astimezone(UTC).replace(tzinfo=None)
     newest: dict[str, date] = {}
     for d in deliveries:
         if contract.period == "month":

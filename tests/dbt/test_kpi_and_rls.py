@@ -12,10 +12,11 @@ import csv
 import os
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -99,12 +100,11 @@ def _publish(url: str) -> dict[int, set[str]]:
     rows.append((sorted(audiences[teams[6]])[0], teams[6], "2025-Q3", "2025-10-21 10:00+02"))
     rows.append((sorted(audiences[teams[0]])[0], teams[0], "2026-Q1", "2026-04-15 10:00+02"))
     rows.append((sorted(audiences[teams[0]])[0], teams[0], "2026-Q2", "2026-07-15 10:00+02"))
-    with connect(url, role="loader") as conn:
-        with conn.cursor() as cur:
-            cur.executemany(
-                "insert into audit.publications (gemeentecode, basisteam_code, periode, published_at, document)"
-                " values (%s, %s, %s, %s, 'reports/' || %s || '.html')",
-                [(g, t, p, at, f"{g}_{p}") for g, t, p, at in rows])
+    with connect(url, role="loader") as conn, conn.cursor() as cur:
+        cur.executemany(
+            "insert into audit.publications (gemeentecode, basisteam_code, periode, published_at, document)"
+            " values (%s, %s, %s, %s, 'reports/' || %s || '.html')",
+            [(g, t, p, at, f"{g}_{p}") for g, t, p, at in rows])
     return {2025: set(twice_2025), 2026: {teams[0]}}
 
 

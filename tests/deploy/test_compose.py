@@ -11,7 +11,7 @@ import shlex
 import stat
 import subprocess
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ SECRET_NAME = re.compile(r"PASSWORD|_PASS$|SECRET|(^|_)KEY$|_KEY_|TOKEN|CREDENTI
 REQUIRED_VAR = r"\$\{([A-Z][A-Z0-9_]*):\?[^}]*\}"  # ${VAR:?message}: compose refuses to start without it
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(path: Path = COMPOSE) -> dict[str, Any]:
     return yaml.safe_load(path.read_text())
 
@@ -300,7 +300,7 @@ def _merge(base: Any, override: Any) -> Any:
     return override
 
 
-@lru_cache(maxsize=None)
+@cache
 def celery_services() -> dict[str, dict[str, Any]]:
     """The services of `docker compose -f docker-compose.yml -f docker-compose.celery.yml`."""
     base, override = load()["services"], load(CELERY)["services"]

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,7 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def rules(path: Path = DOCKERIGNORE) -> tuple[tuple[bool, re.Pattern[str]], ...]:
     parsed = []
     for line in path.read_text().splitlines():

@@ -12,6 +12,7 @@ from ingest.landing import LocalLandingZone
 from synthetic import DEFECTS, build_deliveries
 from tests.ingest.helpers import feed_sample, run
 
+
 @pytest.fixture(scope="module")
 def clean_files() -> dict[str, bytes]:
     (batch,) = build_deliveries(start="2024-01", end="2026-10", seed=20261128)

@@ -13,8 +13,18 @@ import pytest
 
 from ingest.landing import LocalLandingZone
 from tests.ingest.helpers import (
-    HEADER, SECRET_TEXT, all_text_in_warehouse, archive_files, csv_bytes, current_rows, deliver,
-    expected_pseudonym, rejected, row, run, valid_rows,
+    HEADER,
+    SECRET_TEXT,
+    all_text_in_warehouse,
+    archive_files,
+    csv_bytes,
+    current_rows,
+    deliver,
+    expected_pseudonym,
+    rejected,
+    row,
+    run,
+    valid_rows,
 )
 
 NAME = "registraties_online_202601.csv"

@@ -44,7 +44,7 @@ def test_platform_puts_lists_reads_and_moves_across_areas(store):
     assert stored == "s3://infopositie/archive/politie_registraties/2026-01/3__registraties_online_202601.csv"
     refused = zone.move("om/instroom/a.xlsx", "quarantine", "om_instroom/4__a.xlsx")
     assert refused == "s3://infopositie/quarantine/om_instroom/4__a.xlsx"
-    report = zone.put("rapporten/om_instroom/4__a.xlsx.rapport.txt", "Geweigerd.".encode(), area="quarantine")
+    report = zone.put("rapporten/om_instroom/4__a.xlsx.rapport.txt", b"Geweigerd.", area="quarantine")
     assert report == "s3://infopositie/quarantine/rapporten/om_instroom/4__a.xlsx.rapport.txt"
 
     assert zone.waiting() == ["politie/registraties/registraties_online_202602.csv", "riec/casussen/b.xlsx"]

@@ -16,7 +16,13 @@ import pytest
 from config import PROJECT_ROOT
 from ingest.contracts import all_contracts
 from ingest.landing.s3_policies import (
-    PLATFORM, delivery_folders, env_names, identities_config, identity_names, template_config, template_text,
+    PLATFORM,
+    delivery_folders,
+    env_names,
+    identities_config,
+    identity_names,
+    template_config,
+    template_text,
 )
 
 DEPLOY = PROJECT_ROOT / "deploy" / "seaweedfs"

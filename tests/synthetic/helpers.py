@@ -268,7 +268,7 @@ def fraude_record_problems(record: dict) -> list[str]:
     m, g, s = record.get("meldingen"), record.get("gedupeerden"), record.get("schade_eur")
     if not (isinstance(m, int) and m >= 0):
         p.append("meldingen invalid")
-    if not (isinstance(g, int) and 0 <= g and (not isinstance(m, int) or g <= m)):
+    if not (isinstance(g, int) and g >= 0 and (not isinstance(m, int) or g <= m)):
         p.append("gedupeerden invalid")
     if not (isinstance(s, (int, float)) and s >= 0):
         p.append("schade invalid")

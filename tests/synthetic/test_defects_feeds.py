@@ -5,16 +5,25 @@ import io
 import json
 import zipfile
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from openpyxl import load_workbook
 
 from synthetic import DEFECTS
 from tests.synthetic.helpers import (
-    activiteit_problems, as_date, bevolking_row_problems, decode, fraude_record_problems, gemeente_code,
+    activiteit_problems,
+    as_date,
+    bevolking_row_problems,
+    decode,
+    fraude_record_problems,
+    gemeente_code,
     om_row_problems,
-    read_activiteiten, read_csv, read_xlsx, riec_row_problems, vm_row_problems,
+    read_activiteiten,
+    read_csv,
+    read_xlsx,
+    riec_row_problems,
+    vm_row_problems,
 )
 
 OM_KEY = "om/instroom/om_instroom_2025Q1.xlsx"

@@ -5,7 +5,7 @@ import csv
 import io
 import zipfile
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 

@@ -12,8 +12,18 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.synthetic.helpers import (
-    GEMEENTEN, activiteit_problems, as_date, bevolking_row_problems, fraude_record_problems,
-    gemeente_code, om_row_problems, read_activiteiten, read_csv, read_xlsx, riec_row_problems, vm_row_problems,
+    GEMEENTEN,
+    activiteit_problems,
+    as_date,
+    bevolking_row_problems,
+    fraude_record_problems,
+    gemeente_code,
+    om_row_problems,
+    read_activiteiten,
+    read_csv,
+    read_xlsx,
+    riec_row_problems,
+    vm_row_problems,
 )
 
 

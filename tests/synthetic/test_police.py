@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from tests.synthetic.helpers import (
-    GEMEENTEN, POLICE_COLUMNS, gemeente_code, parse_amount, parse_date, police_row_problems, read_csv,
+    GEMEENTEN,
+    POLICE_COLUMNS,
+    gemeente_code,
+    parse_amount,
+    parse_date,
+    police_row_problems,
+    read_csv,
 )
 
 CYBER = {"ransomware", "hacken", "ddos"}
