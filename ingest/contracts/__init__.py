@@ -6,7 +6,7 @@ suite, the raw table DDL, the dbt source definition and the partner documentatio
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache
 from typing import Literal
 
 import yaml
