@@ -24,10 +24,10 @@ def _bare_copy(url: str, path: Path) -> float:
         conn.execute("drop table if exists public.bench_bare_copy")
         conn.execute("create table public.bench_bare_copy (" + ", ".join(f'"{h}" text' for h in header) + ")")
         start = time.perf_counter()
-        with conn.cursor().copy("copy public.bench_bare_copy from stdin (format csv, delimiter ';', header true)") as copy:
-            with path.open("rb") as f:
-                while chunk := f.read(1 << 22):
-                    copy.write(chunk)
+        with (conn.cursor().copy("copy public.bench_bare_copy from stdin (format csv, delimiter ';', header true)")
+              as copy, path.open("rb") as f):
+            while chunk := f.read(1 << 22):
+                copy.write(chunk)
         elapsed = time.perf_counter() - start
         conn.execute("drop table public.bench_bare_copy")
     return elapsed

@@ -171,7 +171,8 @@ def deliveries(as_json: bool = typer.Option(False, "--json")) -> None:
     else:
         for r in rows:
             typer.echo(f"{r['delivery_id']:>5} {r['status']:<11} {r['feed']:<22} {r['period'] or '':<8} "
-                       f"{r['rows_received'] or 0:>8} {r['rows_loaded'] or 0:>8} {r['rows_rejected'] or 0:>6} {r['file']}")
+                       f"{r['rows_received'] or 0:>8} {r['rows_loaded'] or 0:>8} {r['rows_rejected'] or 0:>6} "
+                       f"{r['file']}")
 
 
 @app.command()
@@ -191,8 +192,10 @@ def build(select: str | None = typer.Option(None, help="dbt selection, e.g. 'sta
 @app.command()
 def report(
     kwartaal: str = typer.Option(..., help="Kwartaal, JJJJ-Qn, e.g. 2026-Q1."),
-    gemeente: str | None = typer.Option(None, help="Gemeente, by code or name, e.g. GM0344 or Utrecht: the driehoek's document."),
-    district: str | None = typer.Option(None, help="District name, e.g. 'Gooi en Vechtstreek': the werkgroep's document."),
+    gemeente: str | None = typer.Option(None, help="Gemeente, by code or name, e.g. GM0344 or Utrecht: "
+                                                   "the driehoek's document."),
+    district: str | None = typer.Option(None, help="District name, e.g. 'Gooi en Vechtstreek': "
+                                                   "the werkgroep's document."),
     regio: bool = typer.Option(False, "--regio", help="The unit-wide cyber picture for the stuurgroep."),
     out: Path | None = typer.Option(None, help="Output folder (default: reports/ in the platform home)."),
     publish: bool = typer.Option(False, help="Record it as handed to the driehoek (publication log, goal 1)."),

@@ -210,8 +210,8 @@ def run_feed_dags(feeds: list[str] | None = None, *, wait_for_files: bool = Fals
     """Run the ingest DAG of each feed (default: every contract) once, now, without a scheduler.
 
     With wait_for_files=False a feed without waiting files is skipped at once instead of the sensor
-    waiting for hours. Tasks run without retries: this run reports now. Returns {dag_id: {"state", "run_id", "tasks": {task_id: state},
-    "deliveries": [per-file summaries], "log"}}."""
+    waiting for hours. Tasks run without retries: this run reports now. Returns {dag_id: {"state", "run_id",
+    "tasks": {task_id: state}, "deliveries": [per-file summaries], "log"}}."""
     settings = settings or load_settings()
     known = [s["feed"] for s in feed_specs()]
     feeds = feeds or known

@@ -59,7 +59,8 @@ def set_location(conn: psycopg.Connection, delivery_id: int, stored_key: str, re
     event(conn, delivery_id, "stored", {"stored_key": stored_key, "report_key": report_key})
 
 
-def supersede_current(conn: psycopg.Connection, feed: str, partner: str | None, period: str, delivery_id: int) -> list[int]:
+def supersede_current(conn: psycopg.Connection, feed: str, partner: str | None, period: str,
+                      delivery_id: int) -> list[int]:
     rows = conn.execute(
         "update audit.deliveries set is_current = false, superseded_by = %s"
         " where feed = %s and coalesce(partner, '') = coalesce(%s, '') and period = %s and is_current"

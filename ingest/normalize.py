@@ -100,7 +100,8 @@ def _convert_numbers(column: Column, values: pd.Series, decimal_comma: bool) -> 
         parsed = pd.to_numeric(text.where(ok), errors="coerce")
         out = [int(v) if ok_ else None for v, ok_ in zip(parsed.tolist(), ok)]
         show = column.personal is None
-        errors = {int(i): f"{column.name}: " + (f"'{values.iloc[i]}' is geen geheel getal" if show else "geen geheel getal")
+        errors = {int(i): f"{column.name}: "
+                  + (f"'{values.iloc[i]}' is geen geheel getal" if show else "geen geheel getal")
                   for i in np.flatnonzero(~ok)}
         return out, errors
     comma = decimal_comma and column.type == "decimal"
@@ -109,7 +110,8 @@ def _convert_numbers(column: Column, values: pd.Series, decimal_comma: bool) -> 
     cleaned = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False) if comma else text
     parsed = pd.to_numeric(cleaned.where(ok), errors="coerce").to_numpy(dtype=float)
     out = [float(v) if k else None for v, k in zip(parsed.tolist(), ok)]
-    hint = " (gebruik een decimale komma, bijvoorbeeld 1.234,56)" if comma else " (gebruik een decimale punt, bijvoorbeeld 12.5)"
+    hint = (" (gebruik een decimale komma, bijvoorbeeld 1.234,56)" if comma
+            else " (gebruik een decimale punt, bijvoorbeeld 12.5)")
     errors = {int(i): f"{column.name}: '{values.iloc[i]}' is geen geldig getal{hint}" for i in np.flatnonzero(~ok)}
     return out, errors
 

@@ -41,7 +41,8 @@ def render(*, contract: Contract | None, file_name: str, object_key: str, sha256
     if rejected_rows:
         shown = rejected_rows[:MAX_LISTED_ROWS]
         lines.append(f"Afgekeurde regels ({len(rejected_rows)}" +
-                     (f", de eerste {MAX_LISTED_ROWS} staan hieronder" if len(rejected_rows) > MAX_LISTED_ROWS else "") + "):")
+                     (f", de eerste {MAX_LISTED_ROWS} staan hieronder" if len(rejected_rows) > MAX_LISTED_ROWS
+                      else "") + "):")
         lines += [f"- regel {line}: {'; '.join(msgs)}" for line, msgs in shown]
         lines.append("")
     lines += ["Wat nu?"]

@@ -333,7 +333,7 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
             reasons.setdefault(r, []).extend(messages[int(row_codes[r])])
 
     # Parse errors found while typing values.
-    for name, d in data.columns.items():
+    for _name, d in data.columns.items():
         if d.errors:
             codes = np.where(d.codes < 0, len(d.typed), d.codes)
             add(codes, {i: [reason] for i, reason in d.errors.items()})

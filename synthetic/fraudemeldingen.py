@@ -52,7 +52,8 @@ def month_document(model: PoliceModel, partner: str, month: Month) -> dict:
     for gi, mi in zip(*np.nonzero(meldingen)):
         p = PROFILES[MODI[mi]]
         k = int(gedupeerden[gi, mi])
-        loss = float(np.exp(np.log(p.damage_median * DAMAGE_SCALE[partner]) + p.damage_sigma * rng.standard_normal(k)).sum()) if k else 0.0
+        loss = float(np.exp(np.log(p.damage_median * DAMAGE_SCALE[partner])
+                            + p.damage_sigma * rng.standard_normal(k)).sum()) if k else 0.0
         records.append({"gemeente": codes[gi], "fraudetype": MODI[mi], "meldingen": int(meldingen[gi, mi]),
                         "gedupeerden": k, "schade_eur": round(loss, 2)})
     created = month.plus(1).first_day + timedelta(days=2 + PARTNERS.index(partner))

@@ -131,7 +131,8 @@ def built_warehouse_url(tmp_path_factory: pytest.TempPathFactory, pseudonym_key:
     feeds = [c.feed for c in all_contracts()]
     generate(zone, start="2025-01", end="2026-09", seed=7, feeds=feeds)
     results = ingest_landing(zone, url)
-    assert results and all(r.status == "loaded" for r in results), [r.as_dict() for r in results if r.status != "loaded"]
+    assert results and all(r.status == "loaded" for r in results), [r.as_dict() for r in results
+                                                                    if r.status != "loaded"]
     assert dbt_build(url) == 0, "dbt build failed on the synthetic data set"
     yield url
     if not os.environ.get("KEEP_TEST_DATABASE"):

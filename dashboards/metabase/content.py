@@ -190,10 +190,11 @@ def assign_dashcard_ids(current: list[dict], desired: list[dict]) -> list[dict]:
 
     for want in desired:
         if want["card_id"] is not None:
-            match = take(lambda dc: dc.get("card_id") == want["card_id"])
+            match = take(lambda dc, want=want: dc.get("card_id") == want["card_id"])
         else:
-            match = (take(lambda dc: dc.get("card_id") is None and _dashcard_text(dc) == _dashcard_text(want))
-                     or take(lambda dc: dc.get("card_id") is None and (dc.get("row"), dc.get("col"))
+            match = (take(lambda dc, want=want: dc.get("card_id") is None
+                          and _dashcard_text(dc) == _dashcard_text(want))
+                     or take(lambda dc, want=want: dc.get("card_id") is None and (dc.get("row"), dc.get("col"))
                              == (want["row"], want["col"])))
         if match is not None:
             result.append({"id": match["id"], **want})

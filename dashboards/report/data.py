@@ -233,7 +233,8 @@ def load_area(url: str, *, niveau: str, gebied: str | None, kwartaal: str, role:
             own = cells("niveau = %(n)s and gebied_code = %(c)s and uitsplitsing = %(u)s and periode = %(p)s",
                         {"n": niveau, "c": subject.code, "u": key, "p": kwartaal})
             ref = {c.waarde: c for c in cells(
-                "niveau = 'regio' and uitsplitsing = %(u)s and periode = %(p)s", {"u": key, "p": kwartaal})} if regio else {}
+                "niveau = 'regio' and uitsplitsing = %(u)s and periode = %(p)s",
+                {"u": key, "p": kwartaal})} if regio else {}
             if key == "leeftijdsklasse":
                 own.sort(key=lambda c: LEEFTIJD_ORDER.index(c.waarde) if c.waarde in LEEFTIJD_ORDER else 99)
             else:

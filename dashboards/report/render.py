@@ -128,7 +128,8 @@ def render_area(url: str, *, niveau: str, gebied: str | None, kwartaal: str, out
         onderdelen_titel=ONDERDELEN.get(niveau, ""), weggelaten=weggelaten,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = {"gemeente": f"lokaal_beeld_{data.gebied.code}", "district": f"districtsbeeld_{_file_slug(data.gebied.naam)}",
+    name = {"gemeente": f"lokaal_beeld_{data.gebied.code}",
+            "district": f"districtsbeeld_{_file_slug(data.gebied.naam)}",
             "regio": f"cyberbeeld_{_file_slug(data.gebied.naam)}"}[niveau]
     path = out_dir / f"{name}_{data.kwartaal}.html"
     path.write_text(html, encoding="utf-8")

@@ -123,7 +123,8 @@ def _column(column: Column) -> dict[str, Any]:
 # writes it: JJJJ-MM, JJJJ-Qn, or JJJJ-MM-DD (the reference date of a snapshot).
 _PERIOD_END: dict[str, str] = {
     "month": "(to_date(period, 'YYYY-MM') + interval '1 month' - interval '1 day')",
-    "quarter": "(make_date(left(period, 4)::int, right(period, 1)::int * 3, 1) + interval '1 month' - interval '1 day')",
+    "quarter": ("(make_date(left(period, 4)::int, right(period, 1)::int * 3, 1)"
+                " + interval '1 month' - interval '1 day')"),
     "date": "period::date::timestamp",
 }
 

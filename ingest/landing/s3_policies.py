@@ -61,10 +61,7 @@ def delivery_folders() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     for contract in all_contracts():
         for prefix in contract.prefixes:
             _check_prefix(prefix, contract.feed)
-            if PLACEHOLDER in prefix:
-                target = templated[contract.partner_code]
-            else:
-                target = literal[prefix.split("/", 1)[0]]
+            target = templated[contract.partner_code] if PLACEHOLDER in prefix else literal[prefix.split("/", 1)[0]]
             if prefix not in target:
                 target.append(prefix)
     return dict(literal), dict(templated)

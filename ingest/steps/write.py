@@ -48,7 +48,7 @@ class Writing:
             try:
                 for chunk in chunks:
                     self._writer.put(chunk)
-            except BaseException as err:  # raised in __exit__, on the caller's thread
+            except BaseException as err:  # noqa: BLE001 - raised in __exit__, on the caller's thread
                 self._failure.append(err)
 
         self._producer = threading.Thread(target=produce, name="encode", daemon=True)

@@ -133,7 +133,8 @@ def test_a_changed_spec_updates_in_place_and_removes_the_dropped_cards_dashcard(
     assert (again["created"], again["updated"], again["archived"]) == (0, 0, 0)
 
 
-def test_edits_made_in_the_metabase_ui_are_undone(fake_metabase: FakeMetabase, reporting_url: str, one_scope: Path) -> None:
+def test_edits_made_in_the_metabase_ui_are_undone(fake_metabase: FakeMetabase, reporting_url: str,
+                                                  one_scope: Path) -> None:
     first = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     admin = Admin(fake_metabase)
     card = next(o["id"] for o in first["objects"] if o["kind"] == "card")
@@ -148,11 +149,13 @@ def test_edits_made_in_the_metabase_ui_are_undone(fake_metabase: FakeMetabase, r
     repaired = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     actions = {(o["kind"], o["id"]): o["action"] for o in repaired["objects"]}
     assert actions[("card", card)] == "updated" and actions[("dashboard", dashboard)] == "updated"
-    assert admin.get(f"/api/card/{card}")["dataset_query"]["native"]["query"] == stored["dataset_query"]["native"]["query"]
+    assert (admin.get(f"/api/card/{card}")["dataset_query"]["native"]["query"]
+            == stored["dataset_query"]["native"]["query"])
     assert len(admin.get(f"/api/dashboard/{dashboard}")["dashcards"]) == len(dashcards)
 
 
-def test_a_stale_permissions_revision_is_retried_once(fake_metabase: FakeMetabase, reporting_url: str, one_scope: Path) -> None:
+def test_a_stale_permissions_revision_is_retried_once(fake_metabase: FakeMetabase, reporting_url: str,
+                                                      one_scope: Path) -> None:
     fake_metabase.simulate_concurrent_edit("data", times=1)
     fake_metabase.simulate_concurrent_edit("collection", times=1)
     summary = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
@@ -205,7 +208,8 @@ def test_authentication_is_required_and_checked(fake_metabase: FakeMetabase, rep
         apply_all(fake_metabase.url, api_key="mb_niet_geldig", warehouse_url=reporting_url, specs_dir=one_scope)
     assert wrong_key.value.status == 401
     with pytest.raises(MetabaseError) as wrong_password:
-        apply_all(fake_metabase.url, username=fake_metabase.admin_email, password="fout", warehouse_url=reporting_url, specs_dir=one_scope)
+        apply_all(fake_metabase.url, username=fake_metabase.admin_email, password="fout", warehouse_url=reporting_url,
+                  specs_dir=one_scope)
     assert wrong_password.value.status == 401
     by_key = apply_all(fake_metabase.url, api_key=fake_metabase.create_api_key(), warehouse_url=reporting_url,
                        specs_dir=one_scope)
@@ -230,8 +234,8 @@ def test_the_cli_command_applies_the_specs(fake_metabase: FakeMetabase, reportin
         (d.key, a) for d in dashboards for a in d.audiences}
 
 
-def test_members_listed_in_the_audience_spec_join_its_group(fake_metabase: FakeMetabase, reporting_url: str, one_scope: Path,
-                                                            tmp_path: Path) -> None:
+def test_members_listed_in_the_audience_spec_join_its_group(fake_metabase: FakeMetabase, reporting_url: str,
+                                                            one_scope: Path, tmp_path: Path) -> None:
     apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
     admin = Admin(fake_metabase)
     user = admin.request("POST", "/api/user", {"email": "burgemeester@gemeente.test", "first_name": "B",

@@ -41,7 +41,8 @@ def test_dbt_metabase_models_documents_the_reporting_relation(fake_metabase: Fak
     manifest_path = dbt_parse(reporting_url)
     nodes = json.loads(manifest_path.read_text())["nodes"]
     model = next(n for n in nodes.values()
-                 if n["resource_type"] == "model" and n["schema"] == SPEC.source_schema and n["alias"] == SPEC.source_table)
+                 if n["resource_type"] == "model" and n["schema"] == SPEC.source_schema
+                 and n["alias"] == SPEC.source_table)
     assert model["description"] and model["columns"]
 
     result = _dbt_metabase(fake_metabase, manifest_path)
@@ -60,5 +61,6 @@ def test_dbt_metabase_models_documents_the_reporting_relation(fake_metabase: Fak
     before = len(fake_metabase.calls)
     again = _dbt_metabase(fake_metabase, manifest_path)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert {(m, p) for m, p, _ in fake_metabase.mutations(before)} <= {("POST", f"/api/database/{db['id']}/sync_schema")}
+    assert ({(m, p) for m, p, _ in fake_metabase.mutations(before)}
+            <= {("POST", f"/api/database/{db['id']}/sync_schema")})
     assert fake_metabase.errors == []

@@ -187,7 +187,8 @@ def test_permission_graphs_carry_a_revision_and_refuse_stale_or_invalid_updates(
     current = admin.get("/api/permissions/graph")["revision"]
     assert admin.request("PUT", "/api/permissions/graph", {"revision": current, "groups": invalid}).status_code == 400
     assert admin.request("PUT", "/api/permissions/graph",
-                         {"revision": current, "groups": {"2": {str(synced_db): {"view-data": "blocked"}}}}).status_code == 400
+                         {"revision": current,
+                          "groups": {"2": {str(synced_db): {"view-data": "blocked"}}}}).status_code == 400
 
     collections = admin.get("/api/collection/graph")
     collection = admin.request("POST", "/api/collection", {"name": "C"}).json()["id"]

@@ -67,7 +67,7 @@ def test_the_document_has_charts_that_are_real_svg(document) -> None:  # type: i
     path, _, naam, _, _ = document
     charts = CHART.findall(path.read_text(encoding="utf-8"))
     assert len(charts) == 2
-    for payload, alt in charts:
+    for payload, _alt in charts:
         svg = base64.b64decode(payload).decode("utf-8")
         assert "<svg" in svg and "<path" in svg
         assert not re.search(r"""(?:href|src)\s*=\s*["']https?:""", svg)
@@ -80,7 +80,8 @@ def test_no_count_of_one_to_four_is_ever_shown(document, reporting_url: str) -> 
     cells = [html.unescape(c).strip() for c in COUNT_CELL.findall(text)]
     assert cells
     for cell in cells:
-        assert cell in ("<5", "x", "–") or (cell.replace(".", "").isdigit() and int(cell.replace(".", "")) not in (1, 2, 3, 4)), cell
+        assert cell in ("<5", "x", "–") or (cell.replace(".", "").isdigit()
+                                            and int(cell.replace(".", "")) not in (1, 2, 3, 4)), cell
     for _, alt in CHART.findall(text):
         for shown in re.findall(r"\d{4}-Q\d: ([^;]+)", html.unescape(alt)):
             assert shown in ("<5", "x") or int(shown) not in (1, 2, 3, 4), alt
@@ -106,7 +107,8 @@ def test_the_document_compares_with_basisteam_district_and_region(document, repo
     assert len(rows) == 4
     for gebied, weergave in rows:
         shown = f"{int(weergave):,}".replace(",", ".") if weergave.isdigit() else weergave
-        assert re.search(rf"<td>{re.escape(gebied)}</td>\s*<td[^>]*>[^<]+</td>\s*<td[^>]*>{re.escape(shown)}</td>", kern), gebied
+        assert re.search(rf"<td>{re.escape(gebied)}</td>\s*<td[^>]*>[^<]+</td>"
+                         rf"\s*<td[^>]*>{re.escape(shown)}</td>", kern), gebied
 
 
 def test_the_gemeente_can_be_given_by_name_and_bad_input_is_refused(reporting_url: str, tmp_path: Path) -> None:
@@ -121,7 +123,8 @@ def test_the_gemeente_can_be_given_by_name_and_bad_input_is_refused(reporting_ur
         render_report(reporting_url, gemeente=code, kwartaal="1999-Q1", out_dir=tmp_path)
 
 
-def test_the_cli_command_writes_the_document(reporting_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_command_writes_the_document(reporting_url: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from infopositie.cli import app
 
     code, naam, kwartaal, _ = _pick(reporting_url)
@@ -156,13 +159,15 @@ def test_the_document_shows_damage_fraud_reports_and_activities_as_published(
         assert cell in ("<5", "x", "onbekend") or int(cell.replace(".", "")) not in (1, 2, 3, 4), cell
     with psycopg.connect(reporting_url) as conn:
         published = conn.execute(
-            """select aantal_weergave, aantal_gedupeerden_weergave, schade_weergave from reporting.fraudemeldingen_kwartaal
+            """select aantal_weergave, aantal_gedupeerden_weergave, schade_weergave
+               from reporting.fraudemeldingen_kwartaal
                where niveau = 'gemeente' and gebied_code = %s and periode = %s and uitsplitsing = 'totaal'""",
             (code, kwartaal)).fetchone()
     table = raw.split("Fraudemeldingen bij banken en Fraudehelpdesk</h3>", 1)[1].split("</table>", 1)[0]
     first_row = table.split("<tbody>", 1)[1].split("</tr>", 1)[0]
     assert "<td>Totaal</td>" in first_row
-    fraud_total = [html.unescape(v).strip().replace(".", "") for v in re.findall(r'class="getal telling"[^>]*>([^<]*)<', first_row)]
+    fraud_total = [html.unescape(v).strip().replace(".", "")
+                   for v in re.findall(r'class="getal telling"[^>]*>([^<]*)<', first_row)]
     assert fraud_total == list(published)
 
 

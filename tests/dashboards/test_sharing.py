@@ -35,7 +35,8 @@ def test_a_preference_withholds_from_the_levels_it_names_never_from_the_own_drie
     assert sharing.withheld("lokaal_informatiebeeld", audiences["stuurgroep"]) == ("GM0344",)
     assert sharing.withheld("lokaal_informatiebeeld", audiences["district_utrecht_stad"]) == ()
     assert sharing.withheld("lokaal_informatiebeeld", audiences["basisteam_mn_us1"]) == ()
-    assert sharing.withheld_for_level("gemeenten_naast_elkaar", "district") == set(audiences["basisteam_mn_gv2"].gemeenten)
+    assert (sharing.withheld_for_level("gemeenten_naast_elkaar", "district")
+            == set(audiences["basisteam_mn_gv2"].gemeenten))
 
     dashboard = next(d for d in load_dashboards(specs) if d.key == "lokaal_informatiebeeld")
     values = {"gemeente": "Utrecht"}
@@ -46,7 +47,8 @@ def test_a_preference_withholds_from_the_levels_it_names_never_from_the_own_drie
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"gemeente": "GM9999", "deelt_niet": [{"onderdeel": "lokaal_informatiebeeld", "met": ["regio"]}]}, "unknown gemeente"),
+    ({"gemeente": "GM9999", "deelt_niet": [{"onderdeel": "lokaal_informatiebeeld", "met": ["regio"]}]},
+     "unknown gemeente"),
     ({"gemeente": "GM0344", "deelt_niet": [{"onderdeel": "alles_behalve", "met": ["regio"]}]}, "unknown onderdeel"),
     ({"gemeente": "GM0344", "deelt_niet": [{"onderdeel": "lokaal_informatiebeeld", "met": ["basisteam"]}]}, "met"),
 ])

@@ -46,7 +46,8 @@ def test_a_card_may_read_an_also_read_relation_but_never_another_layer(tmp_path:
         load_dashboards(_variant(tmp_path / "a", also_marts))
     # Not listed in also_reads: refused, although it is in reporting.
     specs = _variant(tmp_path / "b", _set_sql(
-        "select k.aantal from reporting.lokaal_beeld_kwartaal k join reporting.dark_number d on true where {{gemeente}}"))
+        "select k.aantal from reporting.lokaal_beeld_kwartaal k join reporting.dark_number d on true"
+        " where {{gemeente}}"))
     with pytest.raises(ValueError, match="may only read"):
         load_dashboards(specs)
 

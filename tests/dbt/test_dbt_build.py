@@ -82,7 +82,8 @@ def test_one_fact_row_per_current_registration(dbt_built: Build) -> None:
     assert _scalar(url, "select count(*) from marts.fct_registraties") == expected
     assert _scalar(url, "select count(*) from staging.stg_politie__registraties") == expected
     ours = {r["registratienummer_pseudoniem"] for r in dbt_built.data.current_rows}
-    present = {r["registratie_pseudoniem"] for r in _rows(url, "select registratie_pseudoniem from marts.fct_registraties")}
+    present = {r["registratie_pseudoniem"]
+               for r in _rows(url, "select registratie_pseudoniem from marts.fct_registraties")}
     assert ours <= present
 
 
@@ -99,8 +100,8 @@ def test_superseded_delivery_is_not_counted(dbt_built: Build) -> None:
     current_rows = _scalar(url, """
         select count(*) from raw.politie_registraties r join audit.deliveries d using (delivery_id)
         where d.is_current and d.feed = %s and d.period = %s""", (FEED, period))
-    in_fact = _scalar(url, "select count(*) from marts.fct_registraties where to_char(registratiemaand, 'YYYY-MM') = %s",
-                      (period,))
+    in_fact = _scalar(url, "select count(*) from marts.fct_registraties"
+                           " where to_char(registratiemaand, 'YYYY-MM') = %s", (period,))
     assert in_fact == current_rows
     assert current_rows != len(superseded[0].rows)
 
@@ -109,7 +110,8 @@ def test_region_counts_every_current_registration_including_unknown_gemeente(dbt
     url = dbt_built.url
     # Recounted straight from raw, apart from the dbt models.
     per_quarter = {(r["jaar"], r["kwartaal"]): r for r in _rows(url, """
-        select extract(year from registratiedatum)::int as jaar, extract(quarter from registratiedatum)::int as kwartaal,
+        select extract(year from registratiedatum)::int as jaar,
+               extract(quarter from registratiedatum)::int as kwartaal,
                count(*) as alle, count(*) filter (where pleeggemeente is null) as onbekend
         from raw.politie_registraties r join audit.deliveries d using (delivery_id)
         where d.is_current and d.feed = %s group by 1, 2""", (FEED,))}
@@ -149,10 +151,12 @@ def test_no_count_from_1_to_4_in_any_reporting_relation(dbt_built: Build) -> Non
           and column_name like 'aantal%%'""")
     assert (REPORTING.split(".")[1], "aantal") in {(c["table_name"], c["column_name"]) for c in columns}
     for c in columns:
-        small = _scalar(url, f'select count(*) from reporting."{c["table_name"]}" where "{c["column_name"]}" between 1 and 4')
+        small = _scalar(url, f'select count(*) from reporting."{c["table_name"]}"'
+                             f' where "{c["column_name"]}" between 1 and 4')
         assert small == 0, f"{c['table_name']}.{c['column_name']} shows {small} counts of 1-4"
     # ... while the true counts do have them, so the check above had something to catch.
-    true_small = _scalar(url, "select count(*) from intermediate.int_politie__tellingen_kwartaal where aantal between 1 and 4")
+    true_small = _scalar(url, "select count(*) from intermediate.int_politie__tellingen_kwartaal"
+                              " where aantal between 1 and 4")
     shown_lt5 = _scalar(url, f"select count(*) from {REPORTING} where aantal_weergave = '<5'")
     assert true_small > 0
     assert shown_lt5 == true_small
@@ -236,7 +240,8 @@ def test_dbt_recoverability_test_detects_a_revealed_cell(dbt_built: Build) -> No
 
 def test_year_on_year_uses_the_published_cells(dbt_built: Build) -> None:
     rows = _rows(dbt_built.url, f"select * from {REPORTING}")
-    by_key = {(r["niveau"], r["gebied_code"], r["uitsplitsing"], r["waarde"], r["jaar"], r["kwartaal"]): r for r in rows}
+    by_key = {(r["niveau"], r["gebied_code"], r["uitsplitsing"], r["waarde"], r["jaar"], r["kwartaal"]): r
+              for r in rows}
     compared = 0
     for (niveau, code, uitsplitsing, waarde, year, quarter), r in by_key.items():
         earlier = by_key.get((niveau, code, uitsplitsing, waarde, year - 1, quarter))

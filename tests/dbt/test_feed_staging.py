@@ -118,7 +118,8 @@ def _activity_correction(files: dict[str, bytes]) -> tuple[str, bytes, str, dict
             row[at["gemeente"]] = ""
             reach[(_parse_date(row[at["datum"]]), row[at["titel"]])] = (
                 int(row[at["bereik"]]) if row[at["bereik"]].strip() else None)
-        return key.removesuffix(".csv") + "_correctie.csv", _write_csv(delimiter, header, rows), key.split("/")[1], reach
+        return (key.removesuffix(".csv") + "_correctie.csv", _write_csv(delimiter, header, rows), key.split("/")[1],
+                reach)
     raise AssertionError("no gemeente CSV file to correct in the synthetic deliveries")
 
 
@@ -268,7 +269,8 @@ def test_one_staging_row_per_current_raw_row(feeds_built: Built, model: str, fee
     ("stg_cbs__veiligheidsmonitor", "veiligheidsmonitor", "jaar, regio, indicator"),
     ("stg_cbs__bevolking", "bevolking", "jaar, gemeente"),
 ])
-def test_one_staging_row_per_record_however_often_delivered(feeds_built: Built, model: str, feed: str, key: str) -> None:
+def test_one_staging_row_per_record_however_often_delivered(feeds_built: Built, model: str, feed: str,
+                                                            key: str) -> None:
     url = feeds_built.url
     raw_rows = _scalar(url, f"select count(*) from ({_current_raw(feed)}) t")
     records = _scalar(url, f"select count(*) from (select distinct {key} from ({_current_raw(feed)}) t) k")
@@ -298,7 +300,8 @@ def test_corrected_activity_counts_once_with_the_latest_values(feeds_built: Buil
         # The corrected file left the gemeente column empty: the folder's gemeente applies.
         assert r["gemeentecode"] == c.activity_folder and r["regionaal"] is False
     raw_versions = _scalar(url, "select count(*) from raw.activiteiten r join audit.deliveries d using (delivery_id)"
-                                " where d.partner = %s and (r.datum, r.titel) in (select datum, titel from raw.activiteiten"
+                                " where d.partner = %s and (r.datum, r.titel) in"
+                                " (select datum, titel from raw.activiteiten"
                                 " where delivery_id = %s)", (c.activity_folder, correction_id))
     assert raw_versions == 2 * len(rows)
     raw_empty = _scalar(url, "select count(*) from raw.activiteiten where delivery_id = %s and gemeente is null",
@@ -340,7 +343,8 @@ def test_definitive_population_replaces_the_provisional(feeds_built: Built) -> N
 def test_bank_month_correction_and_partner_from_the_delivery(feeds_built: Built) -> None:
     c = feeds_built.corrections
     url = feeds_built.url
-    rows = _rows(url, "select partner, meldingen, gedupeerden, schade_eur, delivery_id from staging.stg_bank__fraudemeldingen"
+    rows = _rows(url, "select partner, meldingen, gedupeerden, schade_eur, delivery_id"
+                      " from staging.stg_bank__fraudemeldingen"
                       " where partner = 'bank-a' and periode = '2025-03' and gemeentecode = %s and fraudetype = %s",
                  (c.bank_record["gemeente"], c.bank_record["fraudetype"]))
     assert len(rows) == 1
@@ -358,7 +362,8 @@ def test_bank_month_correction_and_partner_from_the_delivery(feeds_built: Built)
 # -- the feeds' own logic -----------------------------------------------------------------------------------
 def test_riec_one_row_per_case_per_monthly_snapshot(feeds_built: Built) -> None:
     url = feeds_built.url
-    per_snapshot = _rows(url, "select peildatum, count(*) as casussen from staging.stg_riec__casussen group by 1 order by 1")
+    per_snapshot = _rows(url, "select peildatum, count(*) as casussen from staging.stg_riec__casussen"
+                              " group by 1 order by 1")
     raw = _rows(url, "select d.period::date as peildatum, count(*) as casussen from raw.riec_casussen r"
                      " join audit.deliveries d using (delivery_id) where d.is_current group by 1 order by 1")
     assert per_snapshot == raw
@@ -390,7 +395,8 @@ def test_titles_are_kept_as_text(feeds_built: Built) -> None:
     url = feeds_built.url
     staged = {r["titel"] for r in _rows(url, "select titel from staging.stg_gemeente__activiteiten"
                                              " where left(titel, 1) in ('=', '+', '-', '@')")}
-    raw = {r["titel"] for r in _rows(url, "select titel from raw.activiteiten where left(titel, 1) in ('=', '+', '-', '@')")}
+    raw = {r["titel"] for r in _rows(url, "select titel from raw.activiteiten"
+                                          " where left(titel, 1) in ('=', '+', '-', '@')")}
     assert staged == raw
     assert {t[0] for t in staged} == {"=", "+", "-", "@"}
 
@@ -419,7 +425,8 @@ def test_year_plan_look_back_on_2025(feeds_built: Built) -> None:
     ("stg_bank__fraudemeldingen", "accepted_range_stg_bank__fraudemeldingen_gedupeerden",
      "update getest set gedupeerden = meldingen + 1 where ctid = (select ctid from getest limit 1)"),
     ("stg_cbs__veiligheidsmonitor", "expression_is_true",
-     "update getest set ondergrens = waarde + 1 where ctid = (select ctid from getest where waarde is not null limit 1)"),
+     "update getest set ondergrens = waarde + 1"
+     " where ctid = (select ctid from getest where waarde is not null limit 1)"),
 ])
 def test_staging_tests_detect_a_broken_row(feeds_built: Built, model: str, test_name: str, tamper: str) -> None:
     compiled = [r["compiled_code"] for r in feeds_built.run_results["results"]

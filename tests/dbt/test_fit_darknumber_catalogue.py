@@ -472,7 +472,7 @@ def test_no_hidden_cell_recoverable_from_both_relations(warehouse: Warehouse, fi
     for (niveau, code, year), row in fit.items():
         for group, column in columns.items():
             eq.cell(("F", niveau, code, year, group), row[column] is None)
-    for (niveau, code, year), row in fit.items():
+    for (niveau, code, year), _row in fit.items():
         for group in columns:
             me = ("F", niveau, code, year, group)
             if (niveau, code) in children:
@@ -515,7 +515,8 @@ def test_recovery_tests_of_the_other_figures_detect_a_revealed_cell(warehouse: W
             assert relation in compiled, test
             assert conn.execute(f"select count(*) from ({compiled}) t").fetchone()[0] == 0, test
             conn.execute(f"create temporary table getest as select row_number() over () as rid, * from {relation}")
-            candidates = [rid for (rid,) in conn.execute(f"select rid from getest where {hidden} order by rid limit 40")]
+            candidates = [rid for (rid,)
+                          in conn.execute(f"select rid from getest where {hidden} order by rid limit 40")]
             assert candidates, f"{table}: nothing hidden in {column}"
             opened = False
             for rid in candidates:

@@ -91,7 +91,7 @@ def _publish(url: str) -> dict[int, set[str]]:
     teams = sorted(audiences)
     twice_2025 = teams[:5]
     rows: list[tuple[str, str, str, str]] = []
-    for i, team in enumerate(twice_2025):
+    for _i, team in enumerate(twice_2025):
         gemeenten = sorted(audiences[team])
         rows.append((gemeenten[0], team, "2025-Q1", "2025-04-20 10:00+02"))
         rows.append((gemeenten[-1], team, "2025-Q3", "2025-10-20 10:00+02"))
@@ -276,7 +276,8 @@ def _target(rules: list[dict[str, str]], year: int, basisteams: int) -> tuple[De
         if r["soort"] == "jaarlijks":
             if int(r["vanaf_jaar"]) <= year and (not r["tot_en_met_jaar"] or year <= int(r["tot_en_met_jaar"])):
                 value = {"vast": lambda: Decimal(r["streefwaarde"]),
-                         "factor_maal_referentie": lambda: _round2(Decimal(r["referentiewaarde"]) * Decimal(r["factor"])),
+                         "factor_maal_referentie": lambda: _round2(Decimal(r["referentiewaarde"])
+                                                                   * Decimal(r["factor"])),
                          "alle_basisteams": lambda: Decimal(basisteams)}[r["streefwaarde_regel"]]()
                 return value, "jaarlijks", richting
         else:
@@ -324,7 +325,8 @@ def test_statuses_follow_the_rules(warehouse: Warehouse, kpi: dict) -> None:
 def _local_relations(url: str) -> dict[str, set[str]]:
     """Every reporting table with local detail (gemeentecode or basisteam_code) -> its columns."""
     columns: dict[str, set[str]] = defaultdict(set)
-    for r in _rows(url, "select table_name, column_name from information_schema.columns where table_schema = 'reporting'"):
+    for r in _rows(url, "select table_name, column_name from information_schema.columns"
+                        " where table_schema = 'reporting'"):
         columns[r["table_name"]].add(r["column_name"])
     return {t: c for t, c in columns.items() if {"gemeentecode", "basisteam_code"} & c}
 
@@ -449,9 +451,11 @@ def test_moving_a_gemeente_changes_access_after_a_rebuild(warehouse: Warehouse) 
     audiences = current_audiences(url)
     # A gemeente of a basisteam with more than one, moved to another basisteam of its district.
     ref = {r["gemeentecode"]: r for r in _rows(url, """
-        select * from reference.gemeenten where geldig_van <= current_date and (geldig_tot is null or geldig_tot > current_date)""")}
+        select * from reference.gemeenten
+        where geldig_van <= current_date and (geldig_tot is null or geldig_tot > current_date)""")}
     moving = next(g for g, r in sorted(ref.items()) if len(audiences[r["basisteam_code"]]) > 1
-                  and any(o["district"] == r["district"] and o["basisteam_code"] != r["basisteam_code"] for o in ref.values()))
+                  and any(o["district"] == r["district"] and o["basisteam_code"] != r["basisteam_code"]
+                          for o in ref.values()))
     old_team = ref[moving]["basisteam_code"]
     new_ref = next(o for o in sorted(ref.values(), key=lambda o: o["basisteam_code"])
                    if o["district"] == ref[moving]["district"] and o["basisteam_code"] != old_team)
@@ -465,8 +469,8 @@ def test_moving_a_gemeente_changes_access_after_a_rebuild(warehouse: Warehouse) 
 
     # As a new row of the reference data would: the old assignment ends today, the new one starts.
     with psycopg.connect(url) as conn:
-        conn.execute("update reference.gemeenten set geldig_tot = current_date where gemeentecode = %s and geldig_tot is null",
-                     (moving,))
+        conn.execute("update reference.gemeenten set geldig_tot = current_date"
+                     " where gemeentecode = %s and geldig_tot is null", (moving,))
         conn.execute("""
             insert into reference.gemeenten (gemeentecode, gemeentenaam, provincie, veiligheidsregio, district,
                 basisteam_code, basisteam_naam, inwoners_circa, district_verified, geldig_van, geldig_tot)

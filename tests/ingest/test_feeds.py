@@ -175,8 +175,10 @@ RULES_NOT_IN_THE_DEFECT_LIBRARY = {
                                "interventies: '-2' moet minimaal 0 liggen"),
     "vm bron": ("veiligheidsmonitor", lambda d: _edit_csv(d, "bron", "Enquete"),
                 "bron: 'enquete' is geen toegestane waarde"),
-    "vm jaar": ("veiligheidsmonitor", lambda d: _edit_csv(d, "jaar", "twintig"), "jaar: 'twintig' is geen geheel getal"),
-    "bevolking inwoners required": ("bevolking", lambda d: _edit_csv(d, "inwoners", ""), "inwoners: verplicht veld is leeg"),
+    "vm jaar": ("veiligheidsmonitor", lambda d: _edit_csv(d, "jaar", "twintig"),
+                "jaar: 'twintig' is geen geheel getal"),
+    "bevolking inwoners required": ("bevolking", lambda d: _edit_csv(d, "inwoners", ""),
+                                    "inwoners: verplicht veld is leeg"),
 }
 
 

@@ -119,14 +119,16 @@ BAD_ROWS = {
     "weesp left the unit": (dict(pleeggemeente="GM0457", wijk=""), "buiten politie-eenheid Midden-Nederland"),
     "invalid date": (dict(registratiedatum="31-02-2026"), "registratiedatum: '31-02-2026' is geen geldige datum"),
     "date outside month": (dict(registratiedatum="01-02-2026", pleegdatum=""), "valt niet in de periode"),
-    "pleegdatum after registratiedatum": (dict(pleegdatum="05-01-2026"), "pleegdatum: '05-01-2026' ligt na registratiedatum"),
+    "pleegdatum after registratiedatum": (dict(pleegdatum="05-01-2026"),
+                                          "pleegdatum: '05-01-2026' ligt na registratiedatum"),
     "wijk not in gemeente": (dict(wijk="WK030701"), "wijk 'WK030701' ligt niet in pleeggemeente"),
     "malformed wijk": (dict(wijk="WK12"), "geen wijkcode"),
     "invalid crime code": (dict(soort_misdrijf="cyber"), "soort_misdrijf: 'cyber' heeft niet de juiste vorm"),
     "missing crime code": (dict(soort_misdrijf=""), "soort_misdrijf: verplicht veld is leeg"),
     "invalid modus": (dict(modus="oplichting"), "modus: 'oplichting' is geen toegestane waarde"),
     "missing modus": (dict(modus=""), "modus: verplicht veld is leeg"),
-    "invalid registratiesoort": (dict(registratiesoort="klacht"), "registratiesoort: 'klacht' is geen toegestane waarde"),
+    "invalid registratiesoort": (dict(registratiesoort="klacht"),
+                                 "registratiesoort: 'klacht' is geen toegestane waarde"),
     "invalid slachtoffer_type": (dict(slachtoffer_type="kind"), "slachtoffer_type: 'kind' is geen toegestane waarde"),
     "age too high": (dict(slachtoffer_leeftijd="130"), "slachtoffer_leeftijd: moet tussen 0 en 110 liggen"),
     "age negative": (dict(slachtoffer_leeftijd="-1"), "slachtoffer_leeftijd: moet tussen 0 en 110 liggen"),
@@ -254,7 +256,8 @@ def test_redelivered_month_replaces_and_keeps_history(zone, url):
     with psycopg.connect(url) as conn:
         history = conn.execute(
             "select delivery_id, is_current, superseded_by from audit.deliveries order by delivery_id").fetchall()
-        all_rows = conn.execute("select delivery_id, count(*) from raw.politie_registraties group by 1 order by 1").fetchall()
+        all_rows = conn.execute(
+            "select delivery_id, count(*) from raw.politie_registraties group by 1 order by 1").fetchall()
     assert history == [(first.delivery_id, False, second.delivery_id), (second.delivery_id, True, None)]
     assert all_rows == [(first.delivery_id, 10), (second.delivery_id, 7)]  # the earlier version stays
 

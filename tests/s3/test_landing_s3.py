@@ -131,7 +131,8 @@ def test_copy_is_conditional_on_the_bytes_that_were_checked(store):
     client = store.client(PLATFORM)
     client.put_object(Bucket=store.bucket, Key="landing/a.csv", Body=b"a")
     with pytest.raises(client.exceptions.ClientError) as refused:
-        client.copy_object(Bucket=store.bucket, Key="archive/a.csv", CopySource={"Bucket": store.bucket, "Key": "landing/a.csv"},
+        client.copy_object(Bucket=store.bucket, Key="archive/a.csv",
+                           CopySource={"Bucket": store.bucket, "Key": "landing/a.csv"},
                            CopySourceIfMatch='"0123456789abcdef0123456789abcdef"')
     assert refused.value.response["Error"]["Code"] in ("PreconditionFailed", "412")
 

@@ -38,7 +38,8 @@ def test_politie_writes_its_own_folder_and_nothing_else(store):
 
     # moving its own file out of landing (copy into archive) is refused too
     assert error_code(lambda: politie.copy_object(
-        Bucket=store.bucket, Key="archive/x.csv", CopySource={"Bucket": store.bucket, "Key": OWN + "registraties_online_202601.csv"},
+        Bucket=store.bucket, Key="archive/x.csv",
+        CopySource={"Bucket": store.bucket, "Key": OWN + "registraties_online_202601.csv"},
     )) == "AccessDenied"
     # and our own zone class passes the store's refusal on as the folder would
     with pytest.raises(PermissionError, match="AccessDenied"):
@@ -53,9 +54,12 @@ def test_politie_cannot_read_list_or_delete_what_others_delivered(store):
     platform.put_object(Bucket=store.bucket, Key="archive/politie_registraties/1__a.csv", Body=b"archived")
     platform.put_object(Bucket=store.bucket, Key=OWN + "own.csv", Body=b"own")
 
-    assert error_code(lambda: politie.get_object(Bucket=store.bucket, Key="landing/om/instroom/instroom_2026Q1.xlsx")) == "AccessDenied"
-    assert error_code(lambda: politie.get_object(Bucket=store.bucket, Key="archive/politie_registraties/1__a.csv")) == "AccessDenied"
-    assert error_code(lambda: politie.delete_object(Bucket=store.bucket, Key="landing/om/instroom/instroom_2026Q1.xlsx")) == "AccessDenied"
+    assert error_code(lambda: politie.get_object(Bucket=store.bucket,
+                                                 Key="landing/om/instroom/instroom_2026Q1.xlsx")) == "AccessDenied"
+    assert error_code(lambda: politie.get_object(Bucket=store.bucket,
+                                                 Key="archive/politie_registraties/1__a.csv")) == "AccessDenied"
+    assert error_code(lambda: politie.delete_object(Bucket=store.bucket,
+                                                    Key="landing/om/instroom/instroom_2026Q1.xlsx")) == "AccessDenied"
     assert error_code(lambda: politie.list_objects_v2(Bucket=store.bucket, Prefix="landing/")) == "AccessDenied"
     assert error_code(lambda: politie.list_objects_v2(Bucket=store.bucket)) == "AccessDenied"
     assert error_code(lambda: politie.create_bucket(Bucket="politie-eigen")) == "AccessDenied"

@@ -51,7 +51,8 @@ def test_partner_delivery_is_loaded_and_archived_in_the_bucket(store, url):
     assert loaded.stored_key == f"s3://infopositie/{archived}"
     assert objects[archived] == good  # byte for byte
     quarantined = f"quarantine/politie_registraties/{refused.delivery_id}__registraties_online_202602.csv"
-    report = f"quarantine/rapporten/politie_registraties/{refused.delivery_id}__registraties_online_202602.csv.rapport.txt"
+    report = (f"quarantine/rapporten/politie_registraties/{refused.delivery_id}"
+              "__registraties_online_202602.csv.rapport.txt")
     assert objects[quarantined] == broken
     assert refused.report_key == f"s3://infopositie/{report}"
     assert "GEWEIGERD" in objects[report].decode("utf-8") and "'modus'" in objects[report].decode("utf-8")

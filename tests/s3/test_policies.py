@@ -75,7 +75,8 @@ def test_folder_per_member_for_templated_prefixes():
     granted = actions_of(identities_config("b", creds(PLATFORM, "gemeente:GM0344", "bank:bank-a")))
     assert "Write:b/landing/gemeenten/GM0344/activiteiten/*" in granted["gemeente:GM0344"]
     assert not any("GM0307" in a or "regio" in a for a in granted["gemeente:GM0344"])
-    assert granted["bank:bank-a"] == [f"{a}:b/landing/partners/bank-a/fraudemeldingen/*" for a in ("Write", "Read", "List")]
+    assert granted["bank:bank-a"] == [f"{a}:b/landing/partners/bank-a/fraudemeldingen/*"
+                                      for a in ("Write", "Read", "List")]
 
 
 def test_root_prefix_is_part_of_every_grant():

@@ -307,6 +307,7 @@ def bevolking_row_problems(row: dict[str, str]) -> list[str]:
     if not (row["inwoners"].isdigit() and int(row["inwoners"]) > 0):
         p.append("inwoners invalid")
     plus = row["inwoners_15plus"]
-    if plus not in (".", "") and not (plus.isdigit() and row["inwoners"].isdigit() and int(plus) <= int(row["inwoners"])):
+    if plus not in (".", "") and not (plus.isdigit() and row["inwoners"].isdigit()
+                                      and int(plus) <= int(row["inwoners"])):
         p.append("inwoners_15plus invalid")
     return p

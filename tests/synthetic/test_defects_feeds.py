@@ -152,7 +152,8 @@ def _riec_missing_sheet(clean: bytes, out: bytes) -> None:
 def _riec_text_dates(clean: bytes, out: bytes) -> None:
     rows = read_xlsx(out, "Casussen")[1]
     assert all(isinstance(r["startdatum"], str) for r in rows)
-    assert [as_date(r["startdatum"]) for r in rows] == [as_date(r["startdatum"]) for r in read_xlsx(clean, "Casussen")[1]]
+    assert ([as_date(r["startdatum"]) for r in rows]
+            == [as_date(r["startdatum"]) for r in read_xlsx(clean, "Casussen")[1]])
 
 
 # --------------------------------------------------------------------------- activiteiten specifics

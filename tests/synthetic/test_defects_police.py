@@ -66,7 +66,8 @@ def check_gemeente_code_variants(clean: bytes, out: bytes) -> None:
 
 
 def check_merged_gemeente_codes(clean: bytes, out: bytes) -> None:
-    mapping = {r["oude_code"]: r["nieuwe_code"] for r in csv.DictReader(open(REFERENCE_DIR / "gemeentecode_mapping.csv"))}
+    with open(REFERENCE_DIR / "gemeentecode_mapping.csv") as f:
+        mapping = {r["oude_code"]: r["nieuwe_code"] for r in csv.DictReader(f)}
     before, after = read_csv(clean), read_csv(out)
     changed = [(a, b) for a, b in zip(before.rows, after.rows) if a != b]
     assert changed
@@ -127,7 +128,8 @@ def check_ragged_row(clean: bytes, out: bytes) -> None:
 
 def check_gemeente_outside_unit(clean: bytes, out: bytes) -> None:
     rows_with("pleeggemeente unknown")(clean, out, 1)
-    mapping = {r["oude_code"]: r["nieuwe_code"] for r in csv.DictReader(open(REFERENCE_DIR / "gemeentecode_mapping.csv"))}
+    with open(REFERENCE_DIR / "gemeentecode_mapping.csv") as f:
+        mapping = {r["oude_code"]: r["nieuwe_code"] for r in csv.DictReader(f)}
     assert mapping["GM0457"] == "GM0363"
     assert sum(r["pleeggemeente"] == "GM0457" for r in read_csv(out).rows) == 1
 

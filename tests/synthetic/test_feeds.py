@@ -126,7 +126,7 @@ def test_riec_reproduces_2025_look_back(riec_snapshots) -> None:
 
     end_2024, end_2025 = date(2024, 12, 31), date(2025, 12, 31)
     reached_in_2025 = set()
-    for day, cases in riec_snapshots.items():
+    for day, _cases in riec_snapshots.items():
         if day.year == 2025:
             reached_in_2025 |= online_casus(day) - online_casus(end_2024)
     assert len(reached_in_2025) == 2
@@ -144,7 +144,7 @@ def test_riec_reproduces_2025_look_back(riec_snapshots) -> None:
 def activities(clean_files) -> list[tuple[str, str, dict]]:
     out = []
     for key, data in clean_files.items():
-        if key.startswith("gemeenten/") or key.startswith("regio/activiteiten/"):
+        if key.startswith(("gemeenten/", "regio/activiteiten/")):
             folder = key.split("/")[1] if key.startswith("gemeenten/") else "regio"
             assert key.startswith(f"gemeenten/{folder}/activiteiten/") or folder == "regio"
             for row in read_activiteiten(data):

@@ -42,8 +42,10 @@ def test_other_seed_gives_other_files() -> None:
 
 
 def test_month_does_not_depend_on_generated_range() -> None:
-    (short,) = build_deliveries(start="2025-03", end="2025-04", seed=5, feeds=["politie_registraties", "fraudemeldingen"])
-    (long,) = build_deliveries(start="2024-01", end="2025-12", seed=5, feeds=["politie_registraties", "fraudemeldingen"])
+    (short,) = build_deliveries(start="2025-03", end="2025-04", seed=5,
+                                feeds=["politie_registraties", "fraudemeldingen"])
+    (long,) = build_deliveries(start="2024-01", end="2025-12", seed=5,
+                               feeds=["politie_registraties", "fraudemeldingen"])
     short, long = dict(short), dict(long)
     assert short and all(long[k] == v for k, v in short.items())
 
