@@ -366,7 +366,8 @@ def registry(make: Callable[..., Any]) -> list[Any]:
     """The Defect records of these feeds; `make(name, outcome, bad_rows, description, apply, feed=)`."""
     om, riec, act, fm, vm, bev = ("om_instroom", "riec_casussen", "activiteiten", "fraudemeldingen",
                                   "veiligheidsmonitor", "bevolking")
-    decided = lambda s, r: s.get(r, "beslisdatum") is not None  # noqa: E731
+    def decided(s, r):
+        return s.get(r, "beslisdatum") is not None
     return [
         make("om_missing_totaal_row", "accepted", 0, "export without its Totaal row", om_missing_totaal_row, feed=om),
         make("om_formula_cells", "accepted", 0, "Totaal row with COUNTA/COUNTIF formulas", om_formula_cells, feed=om),

@@ -173,7 +173,8 @@ def _fraudemeldingen(seed: int, months: list[Month], defects: bool) -> tuple[Bat
         return files, []
     rnd = _mix_rng(seed, fraudemeldingen.FEED)
     index = {k: i for i, (k, _) in enumerate(files)}
-    pick = lambda partner: index[fraudemeldingen.file_key(partner, rnd.choice(months))]  # noqa: E731
+    def pick(partner):
+        return index[fraudemeldingen.file_key(partner, rnd.choice(months))]
     mismatch = pick("bank-a")
     for i, name in ((pick("fraudehelpdesk"), "fraudemeldingen_gedupeerden_above_meldingen"),
                     (pick("bank-b"), "fraudemeldingen_code_variants"),

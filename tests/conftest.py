@@ -16,6 +16,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from config import DBT_PROJECT_DIR, ensure_runtime_dir
 
+# Lower layers never import infopositie (tests/test_architecture.py), so these do not read
+# INFOPOSITIE_DBT_TARGET before it is set below.
+from ingest.raw_tables import ensure_raw_tables
+from warehouse.connection import warehouse_url as default_warehouse_url
+from warehouse.migrate import migrate
+
 ensure_runtime_dir()
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # Parallel workers share the checkout: each writes its dbt output (manifest, run results,
@@ -38,10 +44,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = f"dbt:{parts[-1]}" if parts[0] == "dbt" else _GROUPS.get(parts[0])
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
-
-from ingest.raw_tables import ensure_raw_tables  # noqa: E402
-from warehouse.connection import warehouse_url as default_warehouse_url  # noqa: E402
-from warehouse.migrate import migrate  # noqa: E402
 
 
 def _with_database(url: str, dbname: str) -> str:

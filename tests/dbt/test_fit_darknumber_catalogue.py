@@ -452,7 +452,8 @@ def test_no_hidden_cell_recoverable_from_both_relations(warehouse: Warehouse, fi
         if up:
             children[up].append(area)
     for (niveau, code, year, quarter), rows in by_area_period.items():
-        key = lambda u, w: ("L", niveau, code, year, quarter, u, w)  # noqa: E731
+        def key(u, w):
+            return ("L", niveau, code, year, quarter, u, w)
         for breakdown in ("categorie", "registratiesoort", "leeftijdsklasse", "slachtoffer_type"):
             eq.add([key("totaal", "totaal")]
                    + [key(breakdown, r["waarde"]) for r in rows if r["uitsplitsing"] == breakdown])

@@ -226,7 +226,8 @@ def _activities_2025(url: str) -> dict[str, int]:
     for r in sorted(rows, key=lambda r: (r["delivery_id"], r["line_number"])):
         latest[(r["partner"], r["datum"], r["titel"])] = r
     acts = list(latest.values())
-    campagne = lambda a: (a["campagne"] or "").strip().lower()  # noqa: E731
+    def campagne(a):
+        return (a["campagne"] or "").strip().lower()
     return {
         "kennisbijeenkomsten": sum(a["type"] == "kennisbijeenkomst" for a in acts),
         "actiedag_activiteiten": sum(a["type"] == "actiedag" and campagne(a) == "#echtnietvandaag" for a in acts),
@@ -304,7 +305,8 @@ def test_statuses_follow_the_rules(warehouse: Warehouse, kpi: dict) -> None:
         target, kind, richting = _target(rules[indicator], year, basisteams)
         assert row["streefwaarde"] == target, (indicator, year)
         value = row["realisatie"]
-        meets = lambda goal: value >= goal if richting == "minimaal" else value <= goal  # noqa: E731
+        def meets(goal):
+            return value >= goal if richting == "minimaal" else value <= goal
         if value is None:
             expected = "geen data"
         elif target is None:

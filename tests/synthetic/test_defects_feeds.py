@@ -210,7 +210,8 @@ def _fm_code_variants(clean: bytes, out: bytes) -> None:
 
 # --------------------------------------------------------------------------- CBS specifics
 def _vm_dots(clean: bytes, out: bytes) -> None:
-    count = lambda d: sum(r["waarde"] == "." for r in read_csv(d, ",").rows)  # noqa: E731
+    def count(d):
+        return sum(r["waarde"] == "." for r in read_csv(d, ",").rows)
     assert count(out) == count(clean) + 5
 
 

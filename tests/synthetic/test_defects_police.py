@@ -36,7 +36,8 @@ def _normalised(row: dict[str, str]) -> dict[str, str]:
 
 
 def _same_content(a: Parsed, b: Parsed, ignore: tuple[str, ...] = ()) -> bool:
-    strip = lambda r: {k: v for k, v in _normalised(r).items() if k not in ignore}  # noqa: E731
+    def strip(r):
+        return {k: v for k, v in _normalised(r).items() if k not in ignore}
     return [strip(r) for r in a.rows] == [strip(r) for r in b.rows]
 
 

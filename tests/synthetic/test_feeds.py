@@ -132,8 +132,9 @@ def test_riec_reproduces_2025_look_back(riec_snapshots) -> None:
     assert len(reached_in_2025) == 2
     districts = {riec_snapshots[end_2025][n]["district"] for n in reached_in_2025}
     assert len(districts) == 2
-    rapportages = lambda day: {n: r["bestuurlijke_rapportages"] for n, r in riec_snapshots[day].items()  # noqa: E731
-                               if r["online_component"] == "ja"}
+    def rapportages(day):
+        return {n: r["bestuurlijke_rapportages"] for n, r in riec_snapshots[day].items()
+                if r["online_component"] == "ja"}
     before, after = rapportages(end_2024), rapportages(end_2025)
     # a case closed in 2025 stays in the register as afgerond, so no report is lost between the two
     assert sum(after.values()) - sum(before.get(n, 0) for n in after) > 10

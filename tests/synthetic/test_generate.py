@@ -87,7 +87,8 @@ def test_later_batch_redelivers_under_earlier_names(defective_batches) -> None:
     assert not any(police_row_problems(r, year, month) for r in new.rows)  # the correction fixed the bad rows
     om = [k for k in later if k.startswith("om/")]
     assert len(om) == 1 and om[0] in first
-    decided = lambda data: sum(r["beslissing"] != "geen beslissing" for r in read_xlsx(data, "Instroom")[1])  # noqa: E731
+    def decided(data):
+        return sum(r["beslissing"] != "geen beslissing" for r in read_xlsx(data, "Instroom")[1])
     assert decided(later[om[0]]) > decided(first[om[0]])
     fm = [k for k in later if k.startswith("partners/")]
     assert len(fm) == 1 and json.loads(first[fm[0]])["partner"] != fm[0].split("/")[1]

@@ -116,7 +116,8 @@ def test_age_profile_differs_by_modus(year_2025) -> None:
     for r in year_2025:
         if r["slachtoffer_leeftijd"]:
             bands[r["modus"]][_band(r["slachtoffer_leeftijd"])] += 1
-    share = lambda modus, *b: sum(bands[modus][x] for x in b) / sum(bands[modus].values())  # noqa: E731
+    def share(modus, *b):
+        return sum(bands[modus][x] for x in b) / sum(bands[modus].values())
     assert share("vriend-in-nood", "65+") > 0.45
     assert share("bankhelpdeskfraude", "65+") > 0.45
     assert share("sextortion", "0-17", "18-24") > 0.55
