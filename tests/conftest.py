@@ -39,6 +39,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
 
+_EMBEDDED_WAS_RUNNING = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The controller (or the only process, without xdist) notes whether the embedded default server
+    # ran before the session; workers start it on demand. Only the controller stops it, at the very
+    # end, when no worker can still be using it.
+    if not hasattr(config, "workerinput") and not os.environ.get("WAREHOUSE_URL"):
+        from infopositie.settings import load_settings
+        from warehouse.embedded import EmbeddedWarehouse
+
+        config.stash[_EMBEDDED_WAS_RUNNING] = EmbeddedWarehouse(load_settings().pgdata)._running_port() is not None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or config.stash.get(_EMBEDDED_WAS_RUNNING, True):
+        return
+    from infopositie.settings import load_settings
+    from warehouse.embedded import EmbeddedWarehouse
+
+    EmbeddedWarehouse(load_settings().pgdata).stop()
+
 from ingest.raw_tables import ensure_raw_tables  # noqa: E402
 from warehouse.connection import warehouse_url as default_warehouse_url  # noqa: E402
 from warehouse.migrate import migrate  # noqa: E402

@@ -78,6 +78,8 @@ for dag_id, dag in bag.dags.items():
         "outlets": {t.task_id: [o.uri for o in t.outlets] for t in dag.tasks if t.outlets},
         "retries": {t.task_id: t.retries for t in dag.tasks},
         "sensor_modes": {t.task_id: t.mode for t in dag.tasks if hasattr(t, "mode")},
+        "task_types": {t.task_id: type(t).__name__ for t in dag.tasks},
+        "timetable": type(dag.timetable).__name__, "max_active_runs": dag.max_active_runs,
         "leaves": sorted(t.task_id for t in dag.leaves),
         "tasks": sorted(t.task_id for t in dag.tasks),
     }
@@ -132,7 +134,10 @@ def test_every_contract_has_its_ingest_dag(dagbag: dict) -> None:
         assert dag is not None, f"no DAG for feed {contract.feed}"
         assert Path(dag["fileloc"]).name == "ingest_feeds.py"
         assert dag["outlets"] == {"ingest": [raw_asset_uri(contract.feed)]}
-        assert dag["sensor_modes"] == {"wait_for_files": "reschedule"}
+        # A drop starts loading without waiting for a schedule: a continuous run whose first task
+        # waits in the triggerer (deferrable), not a sensor that pokes from a worker.
+        assert dag["task_types"]["wait_for_files"] == "WaitForLandingFiles"
+        assert (dag["timetable"], dag["max_active_runs"]) == ("ContinuousTimetable", 1)
         assert f"feed:{contract.feed}" in dag["tags"]
 
 
