@@ -155,6 +155,9 @@ def platform_env(settings: Settings, *, server_url: str, executor: str, port: in
         "AIRFLOW__API__BASE_URL": base,
         # Without it task processes call the Execution API on localhost:8080, maybe someone else's.
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
+        # Workers call the api-server for every task start and heartbeat; 5 s (the default) is too
+        # short on a busy two-core machine, where a task then fails before it ran.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": os.environ.get("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT", "30"),
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
         "AIRFLOW__API__SECRET_KEY": keys["api_secret_key"],
         "AIRFLOW__CORE__FERNET_KEY": keys["fernet_key"],
@@ -321,7 +324,8 @@ def up(*, executor: str = "local", broker: str | None = None, workers: int = 1, 
                            run_id=run_id)
         state: dict[str, Any] = {
             "run_id": run_id, "executor": executor, "airflow_url": f"http://127.0.0.1:{port}",
-            "landing": settings.landing_url, "warehouse_url": server_url, "broker": broker,
+            "landing": _drop_area(settings.landing_url), "landing_url": settings.landing_url,
+            "warehouse_url": server_url, "broker": broker,
             "workers": workers if executor == "celery" else 0, "started_embedded_warehouse": started_server, "pgdata": str(settings.pgdata),
             "started_at": datetime.now(timezone.utc).isoformat(), "processes": [],
         }
@@ -366,9 +370,13 @@ def up(*, executor: str = "local", broker: str | None = None, workers: int = 1, 
 def _prepare(settings: Settings, server_url: str, env: dict[str, str]) -> None:
     """Warehouse migrations and raw tables, Airflow's migrations, and the dbt manifest the dbt DAG
     renders its per-model tasks from."""
+    from ingest.pseudonymise import load_key
     from ingest.raw_tables import ensure_raw_tables
     from warehouse.migrate import migrate
 
+    # The local pseudonymisation key, made on first use as the demo does (production sets
+    # INFOPOSITIE_PSEUDONYM_KEY from its secrets store); without it every ingest task would fail.
+    load_key(settings.pseudonym_key_file, create=True)
     migrate(server_url)
     ensure_raw_tables(server_url)
     saved = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
@@ -384,6 +392,14 @@ def _prepare(settings: Settings, server_url: str, env: dict[str, str]) -> None:
 
     if not MANIFEST.is_file():
         dbt_parse(server_url)
+
+
+def _drop_area(landing_url: str) -> str:
+    """Where partners drop files: the landing area of the zone (folder or s3:// prefix), whose
+    subfolders are the feeds' prefixes such as politie/registraties/."""
+    from ingest.landing import open_landing_zone
+
+    return open_landing_zone(landing_url).describe()
 
 
 def describe(state: dict[str, Any]) -> dict[str, Any]:

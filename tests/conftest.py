@@ -28,7 +28,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # governance), each dbt test module with the warehouse its fixtures build, and Airflow with the
 # S3 store (one Airflow home, one SeaweedFS).
 _GROUPS = {"dashboards": "built-warehouse", "test_governance.py": "built-warehouse",
-           "dags": "airflow", "s3": "airflow"}
+           "dags": "airflow", "s3": "airflow", "platform": "airflow"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
