@@ -215,9 +215,13 @@ def platform_status(as_json: bool = typer.Option(False, "--json")) -> None:
 @platform_app.command("down")
 def platform_down() -> None:
     """Stop everything `platform up` started (also after an `up` that failed half-way)."""
-    from infopositie.platform import down
+    from infopositie.platform import PlatformError, down
 
-    stopped = down()
+    try:
+        stopped = down()
+    except PlatformError as exc:
+        typer.echo(f"platform down: {exc}", err=True)
+        raise typer.Exit(1)
     typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 

@@ -455,23 +455,24 @@ def _down_locked(paths: Paths, state: dict[str, Any], grace: float = 30) -> list
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and (any(_alive(p) for p in running) or _marked_pids(state["run_id"])):
         time.sleep(0.3)
-    for proc in running:
-        if _alive(proc):
-            try:
-                os.killpg(proc["pgid"], signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    # Task processes live in process groups of their own: whatever still carries the marker.
-    for _ in range(3):
+    # What did not stop in time is killed: the components' groups, and every process carrying the
+    # marker (task processes live in process groups of their own). A killed process takes a moment
+    # to be gone, so look again until nothing of the run is left.
+    deadline = time.monotonic() + 15
+    while True:
+        for proc in running:
+            if _alive(proc):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc["pgid"], signal.SIGKILL)
         left = _marked_pids(state["run_id"])
-        if not left:
-            break
         for pid in left:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.3)
+        if not left and not any(_alive(p) for p in running):
+            break
+        if time.monotonic() > deadline:
+            raise PlatformError(f"processes of the platform still running after SIGKILL: {left}")
+        time.sleep(0.2)
     if state.get("started_embedded_warehouse"):
         from warehouse.embedded import EmbeddedWarehouse
 
