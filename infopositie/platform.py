@@ -176,6 +176,9 @@ def platform_env(settings: Settings, *, server_url: str, executor: str, port: in
         # Task results in Postgres (the metadata database), not in the broker: Redis may be
         # flushed or restarted without losing what the scheduler still has to read.
         env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + conn
+        # 16 task processes per worker by default; a worker per core running a handful suits the
+        # machines this runs on (more workers, on more hosts, is how it scales).
+        env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = os.environ.get("AIRFLOW__CELERY__WORKER_CONCURRENCY", "4")
     return env
 
 

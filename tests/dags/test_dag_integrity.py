@@ -100,7 +100,11 @@ def test_dbt_dag_has_a_task_per_model_then_marks_reporting(dagbag: dict, dbt_man
     dag = dagbag["dags"][DBT_DAG_ID]
     assert models
     for model in models:
-        assert any(t.startswith(f"{model}_") for t in dag["tasks"]), f"no task for model {model}"
+        # One task per model in the UI: `<model>.run` (watcher sensor, in the model's task group)
+        # or `<model>_build` (one dbt process per model).
+        assert any(t.startswith((f"{model}_", f"{model}.")) for t in dag["tasks"]), f"no task for model {model}"
+    # The watcher mode runs dbt once: exactly one task runs `dbt build`, the others only watch it.
+    assert dag["task_types"].get("dbt_producer_watcher") == "DbtProducerWatcherOperator"
     # Downstream DAGs may rely on the reporting asset meaning: everything was built.
     assert dag["leaves"] == ["reporting_ready"]
     assert dag["outlets"] == {"reporting_ready": ["infopositie://reporting/lokaal_beeld_kwartaal"]}
