@@ -1,11 +1,18 @@
 """The dbt project as an Airflow DAG (astronomer-cosmos), run whenever any feed's raw data changed.
 
 Scheduled on the raw Assets the ingest DAGs emit (any of them -> run), so a loaded delivery
-triggers a rebuild and a refused one does not. Cosmos renders one task per dbt node (a model is
-run and tested in one `dbt build` task), from the manifest that `infopositie.dbt.dbt_parse(url)`
-writes to dbt_project/target/manifest.json: reading a manifest costs milliseconds, where
-`dbt ls` at every parse would cost seconds and need a database. dbt runs in-process through
-dbtRunner (the dbt in this same virtualenv).
+triggers a rebuild and a refused one does not. Cosmos renders the DAG from the manifest that
+`infopositie.dbt.dbt_parse(url)` writes to dbt_project/target/manifest.json: reading a manifest
+costs milliseconds, where `dbt ls` at every parse would cost seconds and need a database. dbt
+runs in-process through dbtRunner (the dbt in this same virtualenv).
+
+Execution mode: watcher (astronomer-cosmos 1.15). One producer task runs a single `dbt build` of
+the project (dbt's own threads, one parse, one connection pool); each model and each model's tests
+is a task of its own (`<model>.run`, `<model>.test`) that waits, deferred in the triggerer, for
+the producer to report that node, so the UI shows per-model state, timing and failures. The
+previous mode ran one `dbt build --select <model>` process per model: every task paid for a task
+process, a dbt start and a manifest load, about 6x a plain `dbt build` (`make bench` prints both;
+INFOPOSITIE_DBT_EXECUTION_MODE=local brings it back for measuring).
 
 No manifest yet (fresh clone, nothing parsed): the DAG keeps its id and schedule but holds a single
 task that writes the manifest and builds the whole project in one `dbt build`. Nothing is lost,
