@@ -472,7 +472,11 @@ def _down_locked(paths: Paths, state: dict[str, Any], grace: float = 30) -> list
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if not left and not any(_alive(p) for p in running):
-            break
+            # Once more after a moment: a process forked by a dying parent shows up late.
+            time.sleep(1)
+            if not _marked_pids(state["run_id"]):
+                break
+            continue
         if time.monotonic() > deadline:
             raise PlatformError(f"processes of the platform still running after SIGKILL: {left}")
         time.sleep(0.2)
@@ -484,6 +488,14 @@ def _down_locked(paths: Paths, state: dict[str, Any], grace: float = 30) -> list
     return [p["name"] for p in running]
 
 
-def leftover_processes(run_id: str) -> list[int]:
-    """Processes of a platform run still alive (for tests and `status`)."""
-    return _marked_pids(run_id)
+def leftover_processes(run_id: str) -> dict[int, str]:
+    """Processes of a platform run still alive, with state, parent and command line (for tests)."""
+    found = {}
+    for pid in _marked_pids(run_id):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            found[pid] = f"state {stat[0]} ppid {stat[1]}: {cmd[:200]}"
+        except OSError:
+            continue
+    return found

@@ -103,7 +103,7 @@ def _up_drop_down(env: dict[str, str], *up_args: str) -> dict[str, Any]:
 
     down = _cli(env, "down", timeout=180)
     assert down.returncode == 0, down.stderr[-2000:]
-    assert leftover_processes(state["run_id"]) == []
+    assert leftover_processes(state["run_id"]) == {}
     assert not (Path(env["INFOPOSITIE_HOME"]) / "platform" / "state.json").exists()
     return {"info": info, "status": status, "latency": latency}
 
