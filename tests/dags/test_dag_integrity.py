@@ -74,7 +74,9 @@ for dag_id, dag in bag.dags.items():
         "owner": dag.owner, "tags": sorted(dag.tags), "fileloc": dag.fileloc,
         "task_owners": sorted({t.owner for t in dag.tasks}),
         "schedule_assets": sorted(a.uri for a in getattr(cond, "objects", [cond] if cond is not None else [])),
-        "schedule_kind": type(cond).__name__ if cond is not None else None,
+        # The kind of condition (AssetAny, AssetAll), also when the DAG file subclasses it.
+        "schedule_kind": next((k.__name__ for k in type(cond).__mro__ if k.__module__.startswith("airflow.")),
+                              None) if cond is not None else None,
         "outlets": {t.task_id: [o.uri for o in t.outlets] for t in dag.tasks if t.outlets},
         "retries": {t.task_id: t.retries for t in dag.tasks},
         "sensor_modes": {t.task_id: t.mode for t in dag.tasks if hasattr(t, "mode")},
