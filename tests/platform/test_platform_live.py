@@ -126,12 +126,16 @@ def test_a_drop_reaches_the_marts_on_two_celery_workers(platform_env: dict[str, 
     db = 7
     # A queue of this run's own: platforms of other checkouts on the same Redis database never
     # take each other's tasks.
-    platform_env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] = f"test-{uuid.uuid4().hex[:8]}"
-    run = _up_drop_down(platform_env, "--executor", "celery", "--broker", f"redis://{REDIS[0]}:{REDIS[1]}/{db}",
-                        "--workers", "2")
-    assert run["info"]["executor"] == "celery"
-    workers = [name for name in run["status"]["processes"] if name.startswith("celery-worker")]
-    assert len(workers) == 2 and all(run["status"]["processes"][w]["running"] for w in workers)
-    keys = redis.Redis(host=REDIS[0], port=REDIS[1], db=db).keys("*")
-    assert any(k.startswith(b"_kombu") or platform_env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"].encode() in k
-               for k in keys), keys[:20]
+    queue = platform_env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] = f"test-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis(host=REDIS[0], port=REDIS[1], db=db)
+    try:
+        run = _up_drop_down(platform_env, "--executor", "celery", "--broker",
+                            f"redis://{REDIS[0]}:{REDIS[1]}/{db}", "--workers", "2")
+        assert run["info"]["executor"] == "celery"
+        workers = [name for name in run["status"]["processes"] if name.startswith("celery-worker")]
+        assert len(workers) == 2 and all(run["status"]["processes"][w]["running"] for w in workers)
+        # Celery's bindings for the run's queue are in that Redis database.
+        assert client.keys(f"*{queue}*"), client.keys("*")[:20]
+    finally:
+        for key in client.keys(f"*{queue}*"):
+            client.delete(key)
