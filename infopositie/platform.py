@@ -391,10 +391,11 @@ def _prepare(settings: Settings, server_url: str, env: dict[str, str]) -> None:
             os.environ.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
         else:
             os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = saved
-    from infopositie.dbt import MANIFEST, dbt_parse
+    from infopositie.dbt import dbt_parse
 
-    if not MANIFEST.is_file():
-        dbt_parse(server_url)
+    # Always: a manifest left from older models would render an outdated dbt DAG without a word
+    # (dbt parses partially, so an unchanged project costs a few seconds).
+    dbt_parse(server_url)
 
 
 def _drop_area(landing_url: str) -> str:
