@@ -26,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.ingest_vs_copy
+	$(PY) -m bench.platform
 
 # Re-resolve the pins (needs the package registry); commit the result.
 lock:

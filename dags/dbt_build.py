@@ -1,11 +1,18 @@
 """The dbt project as an Airflow DAG (astronomer-cosmos), run whenever any feed's raw data changed.
 
 Scheduled on the raw Assets the ingest DAGs emit (any of them -> run), so a loaded delivery
-triggers a rebuild and a refused one does not. Cosmos renders one task per dbt node (a model is
-run and tested in one `dbt build` task), from the manifest that `infopositie.dbt.dbt_parse(url)`
-writes to dbt_project/target/manifest.json: reading a manifest costs milliseconds, where
-`dbt ls` at every parse would cost seconds and need a database. dbt runs in-process through
-dbtRunner (the dbt in this same virtualenv).
+triggers a rebuild and a refused one does not. Cosmos renders the DAG from the manifest that
+`infopositie.dbt.dbt_parse(url)` writes to dbt_project/target/manifest.json: reading a manifest
+costs milliseconds, where `dbt ls` at every parse would cost seconds and need a database. dbt
+runs in-process through dbtRunner (the dbt in this same virtualenv).
+
+Execution mode: watcher (astronomer-cosmos 1.15). One producer task runs a single `dbt build` of
+the project (dbt's own threads, one parse, one connection pool); each model and each model's tests
+is a task of its own (`<model>.run`, `<model>.test`) that waits, deferred in the triggerer, for
+the producer to report that node, so the UI shows per-model state, timing and failures. The
+previous mode ran one `dbt build --select <model>` process per model: every task paid for a task
+process, a dbt start and a manifest load, about 6x a plain `dbt build` (`make bench` prints both;
+INFOPOSITIE_DBT_EXECUTION_MODE=local brings it back for measuring).
 
 No manifest yet (fresh clone, nothing parsed): the DAG keeps its id and schedule but holds a single
 task that writes the manifest and builds the whole project in one `dbt build`. Nothing is lost,
@@ -32,9 +39,27 @@ from infopositie.orchestrate import DBT_DAG_ID, OWNER, REPORTING_ASSET_URI, feed
 # INFOPOSITIE_DBT_MANIFEST, else where dbt_parse() writes it.
 MANIFEST = load_settings().dbt_manifest
 PROFILES_YML = DBT_PROJECT_DIR / "profiles.yml"
+# How Cosmos runs dbt (see the module docstring): "watcher" (default) runs one `dbt build` and
+# shows each model as a light sensor task; "local" runs one `dbt build --select <model>` process per
+# model task. The variable exists to measure one against the other (`make bench`).
+EXECUTION_MODE = os.environ.get(Env.DBT_EXECUTION_MODE, "watcher")
+EXECUTION_MODES = {"watcher": "watcher", "local": "local"}
+
+
+
+class _FeedAssets(AssetAny):
+    """AssetAny with its hash computed once. Airflow hashes the DAG, schedule included, for every
+    dependency Cosmos sets (hundreds), and each Asset hashes by dumping itself to JSON: with a task
+    per model and per test that was a third of this file's parse time."""
+
+    def __hash__(self) -> int:
+        if "_hash" not in self.__dict__:
+            self.__dict__["_hash"] = super().__hash__()
+        return self.__dict__["_hash"]
+
 
 FEED_ASSETS = [Asset(raw_asset_uri(s["feed"])) for s in feed_specs()]
-SCHEDULE = AssetAny(*FEED_ASSETS)  # any one feed's new data triggers a build (AssetAll would wait for all)
+SCHEDULE = _FeedAssets(*FEED_ASSETS)  # any one feed's new data triggers a build (AssetAll would wait for all)
 REPORTING = Asset(REPORTING_ASSET_URI)
 DAG_ARGS: dict[str, Any] = dict(
     dag_id=DBT_DAG_ID,
@@ -72,6 +97,7 @@ def _cosmos_dag():
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
     profile_name, target_name = _profile()
+    mode = ExecutionMode(EXECUTION_MODES[EXECUTION_MODE])
     with DbtDag(
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT_DIR,
@@ -83,7 +109,9 @@ def _cosmos_dag():
                                      profiles_yml_filepath=PROFILES_YML),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            # Watcher: the producer's `dbt build` runs every test; a sensor per test reports it
+            # after its model. Local: one `dbt build` task per model runs and tests it.
+            test_behavior=TestBehavior.AFTER_EACH if mode == ExecutionMode.WATCHER else TestBehavior.BUILD,
             # A test on two models (relationships) runs as its own task after both; inside the first
             # model's `dbt build` it would query a table that does not exist yet.
             should_detach_multiple_parents_tests=True,
@@ -92,7 +120,7 @@ def _cosmos_dag():
             enable_owner_inheritance=False,
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            execution_mode=mode,
             invocation_mode=InvocationMode.DBT_RUNNER,
             dbt_executable_path=Path(sys.executable).parent / "dbt",
         ),

@@ -22,6 +22,8 @@ contracts_app = typer.Typer(no_args_is_help=True, help="Feed contracts and what 
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(dashboards_app, name="dashboards")
+platform_app = typer.Typer(no_args_is_help=True, help="The running platform: a live Airflow that reacts to drops.")
+app.add_typer(platform_app, name="platform")
 
 
 def _url() -> str:
@@ -262,6 +264,59 @@ def dashboards_check(as_json: bool = typer.Option(False, "--json", help="Print a
             typer.echo(f"FAILED {r.dashboard}/{r.card} as {r.role} ({r.audience}): {r.error}", err=True)
     if failed or not results:
         raise typer.Exit(1)
+
+
+@platform_app.command("up")
+def platform_up(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object describing the platform."),
+    executor: str = typer.Option("local", help="local (LocalExecutor) or celery (CeleryExecutor)."),
+    broker: str | None = typer.Option(None, help="Celery broker, e.g. redis://127.0.0.1:6379/7."),
+    workers: int = typer.Option(1, min=1, help="Number of Celery worker processes."),
+    port: int | None = typer.Option(None, help="api-server port (default: a free one)."),
+) -> None:
+    """Start Airflow (api-server, scheduler, dag-processor, triggerer[, Celery workers]) in the
+    background; returns once the scheduler is healthy and the platform's DAGs are unpaused."""
+    from infopositie.platform import PlatformError, up
+
+    try:
+        info = up(executor=executor, broker=broker, workers=workers, port=port)
+    except PlatformError as exc:
+        typer.echo(f"platform up failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(info))
+    else:
+        typer.echo(f"Airflow {info['airflow_url']} ({info['executor']}); drop files in {info['landing']}")
+
+
+@platform_app.command("status")
+def platform_status(as_json: bool = typer.Option(False, "--json")) -> None:
+    """What runs: each component's process, Airflow's health report."""
+    from infopositie.platform import status
+
+    info = status()
+    if as_json:
+        typer.echo(json.dumps(info))
+        return
+    if not info["running"]:
+        typer.echo("not running")
+        raise typer.Exit(3)
+    typer.echo(f"Airflow {info['airflow_url']} ({info['executor']}), healthy: {info['healthy']}")
+    for name, proc in info["processes"].items():
+        typer.echo(f"  {name:<16} pid {proc['pid']:<8} {'running' if proc['running'] else 'STOPPED'}  {proc['log']}")
+
+
+@platform_app.command("down")
+def platform_down() -> None:
+    """Stop everything `platform up` started (also after an `up` that failed half-way)."""
+    from infopositie.platform import PlatformError, down
+
+    try:
+        stopped = down()
+    except PlatformError as exc:
+        typer.echo(f"platform down: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
 @app.command()

@@ -34,7 +34,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # governance), each dbt test module with the warehouse its fixtures build, and Airflow with the
 # S3 store (one Airflow home, one SeaweedFS).
 _GROUPS = {"dashboards": "built-warehouse", "test_governance.py": "built-warehouse",
-           "dags": "airflow", "s3": "airflow"}
+           "dags": "airflow", "s3": "airflow", "platform": "airflow"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -44,6 +44,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = f"dbt:{parts[-1]}" if parts[0] == "dbt" else _GROUPS.get(parts[0])
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+
+_EMBEDDED_WAS_RUNNING = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The controller (or the only process, without xdist) notes whether the embedded default server
+    # ran before the session; workers start it on demand. Only the controller stops it, at the very
+    # end, when no worker can still be using it.
+    if not hasattr(config, "workerinput") and not os.environ.get("WAREHOUSE_URL"):
+        from config import load_settings
+        from warehouse.embedded import EmbeddedWarehouse
+
+        config.stash[_EMBEDDED_WAS_RUNNING] = EmbeddedWarehouse(load_settings().pgdata)._running_port() is not None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or config.stash.get(_EMBEDDED_WAS_RUNNING, True):
+        return
+    from config import load_settings
+    from warehouse.embedded import EmbeddedWarehouse
+
+    EmbeddedWarehouse(load_settings().pgdata).stop()
+
 
 
 def _with_database(url: str, dbname: str) -> str:

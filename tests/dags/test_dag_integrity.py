@@ -72,10 +72,14 @@ for dag_id, dag in bag.dags.items():
         "owner": dag.owner, "tags": sorted(dag.tags), "fileloc": dag.fileloc,
         "task_owners": sorted({t.owner for t in dag.tasks}),
         "schedule_assets": sorted(a.uri for a in getattr(cond, "objects", [cond] if cond is not None else [])),
-        "schedule_kind": type(cond).__name__ if cond is not None else None,
+        # The kind of condition (AssetAny, AssetAll), also when the DAG file subclasses it.
+        "schedule_kind": next((k.__name__ for k in type(cond).__mro__ if k.__module__.startswith("airflow.")),
+                              None) if cond is not None else None,
         "outlets": {t.task_id: [o.uri for o in t.outlets] for t in dag.tasks if t.outlets},
         "retries": {t.task_id: t.retries for t in dag.tasks},
         "sensor_modes": {t.task_id: t.mode for t in dag.tasks if hasattr(t, "mode")},
+        "task_types": {t.task_id: type(t).__name__ for t in dag.tasks},
+        "timetable": type(dag.timetable).__name__, "max_active_runs": dag.max_active_runs,
         "leaves": sorted(t.task_id for t in dag.leaves),
         "tasks": sorted(t.task_id for t in dag.tasks),
     }
@@ -96,7 +100,11 @@ def test_dbt_dag_has_a_task_per_model_then_marks_reporting(dagbag: dict, dbt_man
     dag = dagbag["dags"][DBT_DAG_ID]
     assert models
     for model in models:
-        assert any(t.startswith(f"{model}_") for t in dag["tasks"]), f"no task for model {model}"
+        # One task per model in the UI: `<model>.run` (watcher sensor, in the model's task group)
+        # or `<model>_build` (one dbt process per model).
+        assert any(t.startswith((f"{model}_", f"{model}.")) for t in dag["tasks"]), f"no task for model {model}"
+    # The watcher mode runs dbt once: exactly one task runs `dbt build`, the others only watch it.
+    assert dag["task_types"].get("dbt_producer_watcher") == "DbtProducerWatcherOperator"
     # Downstream DAGs may rely on the reporting asset meaning: everything was built.
     assert dag["leaves"] == ["reporting_ready"]
     assert dag["outlets"] == {"reporting_ready": ["infopositie://reporting/lokaal_beeld_kwartaal"]}
@@ -130,7 +138,10 @@ def test_every_contract_has_its_ingest_dag(dagbag: dict) -> None:
         assert dag is not None, f"no DAG for feed {contract.feed}"
         assert Path(dag["fileloc"]).name == "ingest_feeds.py"
         assert dag["outlets"] == {"ingest": [raw_asset_uri(contract.feed)]}
-        assert dag["sensor_modes"] == {"wait_for_files": "reschedule"}
+        # A drop starts loading without waiting for a schedule: a continuous run whose first task
+        # waits in the triggerer (deferrable), not a sensor that pokes from a worker.
+        assert dag["task_types"]["wait_for_files"] == "WaitForLandingFiles"
+        assert (dag["timetable"], dag["max_active_runs"]) == ("ContinuousTimetable", 1)
         assert f"feed:{contract.feed}" in dag["tags"]
 
 

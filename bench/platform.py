@@ -1,0 +1,122 @@
+"""`make bench` (second part): the running platform, timed.
+
+On a scratch warehouse filled with synthetic deliveries of every feed (BENCH_FROM..BENCH_TO):
+1. plain `dbt build` in this process (the reference);
+2. `infopositie platform up` (executor from BENCH_EXECUTOR, broker from BENCH_BROKER), then the
+   `dbt_build` DAG triggered through the API on the same warehouse: dbt through Airflow, with one
+   task per model in the UI (mode from INFOPOSITIE_DBT_EXECUTION_MODE, default watcher);
+3. a police month dropped into the landing zone: seconds until its rows are in
+   marts.fct_registraties and until the dbt run it triggered has finished (reporting refreshed);
+then `platform down` and the scratch databases dropped. Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+CLI = str(Path(sys.executable).parent / "infopositie")
+
+
+def _api(method: str, url: str, body: dict | None = None) -> dict:
+    req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def _wait_run(airflow: str, run_id: str | None = None, after: str | None = None, timeout: float = 1800) -> dict:
+    """The dbt_build run `run_id` (or the first started after `after`) once it has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = _api("GET", f"{airflow}/api/v2/dags/dbt_build/dagRuns?order_by=-start_date&limit=20")["dag_runs"]
+        for run in runs:
+            ours = (run["dag_run_id"] == run_id if run_id
+                    else bool(after and run.get("start_date") and run["start_date"] > after))
+            if ours and run["state"] in ("success", "failed"):
+                return run
+        time.sleep(2)
+    raise TimeoutError("dbt_build run did not finish")
+
+
+def _seconds(run: dict) -> float:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(run["end_date"]) - datetime.fromisoformat(run["start_date"])).total_seconds()
+
+
+def main() -> int:
+    from ingest.synthetic import generate
+    from ingest.synthetic.common import Month
+    from ingest.synthetic.politie import generate_police
+
+    from infopositie.dbt import dbt_build
+    from ingest.contracts import all_contracts
+    from ingest.landing import LocalLandingZone
+    from ingest.pipeline import ingest_landing
+    from tests.conftest import create_scratch_database, drop_database
+
+    os.environ.setdefault("INFOPOSITIE_PSEUDONYM_KEY", secrets.token_hex(32))
+    url = create_scratch_database("bench_platform")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-platform-"))
+    env = {**os.environ, "INFOPOSITIE_HOME": str(tmp / "home"), "WAREHOUSE_URL": url,
+           "INFOPOSITIE_LANDING": str(tmp / "store")}
+    executor = os.environ.get("BENCH_EXECUTOR", "local")
+    up_args = ["--executor", executor]
+    if executor == "celery":
+        up_args += ["--broker", os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/7"), "--workers", "2"]
+    try:
+        zone = LocalLandingZone(tmp / "store")
+        generate(zone, start=os.environ.get("BENCH_FROM", "2026-01"), end=os.environ.get("BENCH_TO", "2026-09"),
+                 seed=7, feeds=[c.feed for c in all_contracts()])
+        ingest_landing(zone, url)
+        started = time.monotonic()
+        dbt_build(url)
+        plain = time.monotonic() - started
+
+        up = subprocess.run([CLI, "platform", "up", "--json", *up_args], env=env, capture_output=True, text=True)
+        if up.returncode != 0:
+            print(up.stderr[-3000:])
+            return 1
+        airflow = json.loads(up.stdout)["airflow_url"]
+        run = _api("POST", f"{airflow}/api/v2/dags/dbt_build/dagRuns", {"logical_date": None})
+        through = _wait_run(airflow, run_id=run["dag_run_id"])
+        mode = os.environ.get("INFOPOSITIE_DBT_EXECUTION_MODE", "watcher")
+        print(f"dbt: plain `dbt build` {plain:.0f}s; through Airflow ({mode}, {executor}) {_seconds(through):.0f}s "
+              f"({through['state']}), ratio {_seconds(through) / plain:.1f}x")
+
+        from datetime import datetime
+
+        dropped = datetime.now(UTC).isoformat()
+        (key, data), = generate_police(8, [Month.parse("2026-10")])
+        t0 = time.monotonic()
+        zone.put(key, data)
+        in_marts = None
+        while in_marts is None and time.monotonic() - t0 < 1800:
+            with psycopg.connect(url, autocommit=True) as conn:
+                if conn.execute("select count(*) from marts.fct_registraties f join audit.deliveries d"
+                                " using (delivery_id) where d.period = '2026-10'").fetchone()[0]:
+                    in_marts = time.monotonic() - t0
+            time.sleep(2)
+        rebuilt = _wait_run(airflow, after=dropped)
+        print(f"drop-to-marts ({executor}): {in_marts:.0f}s; drop-to-reporting (dbt run done, {rebuilt['state']}): "
+              f"{(datetime.fromisoformat(rebuilt['end_date']) - datetime.fromisoformat(dropped)).total_seconds():.0f}s")
+    finally:
+        subprocess.run([CLI, "platform", "down"], env=env, capture_output=True)
+        drop_database(url)
+        drop_database(make_conninfo(url, dbname=f"{conninfo_to_dict(url)['dbname']}_airflow"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
