@@ -64,6 +64,9 @@ class Column(BaseModel):
     type: ColumnType
     required: bool = False
     unique: bool = False
+    # The value names one record across periods: another period's file may deliver it again,
+    # as a correction (the newest delivery wins in dbt staging; the partner's report says how many).
+    corrected_across_periods: bool = False
     personal: Personal | None = None
     values: list[str] | None = None
     min: float | None = None

@@ -25,6 +25,9 @@ def _rules(c: Column) -> list[str]:
         out.append("verplicht")
     if c.unique:
         out.append("uniek binnen het bestand")
+    if c.corrected_across_periods:
+        out.append("staat het nummer al in de levering van een eerdere maand, dan geldt deze regel als "
+                   "correctie (de nieuwste levering telt)")
     if c.values:
         out.append("een van: " + ", ".join(f"`{v}`" for v in c.values))
     if c.min is not None and c.max is not None:

@@ -16,6 +16,17 @@ def publish(conn: psycopg.Connection, delivery: Delivery) -> None:
     # A period's newest delivery replaces the earlier one; feeds without periods (activities,
     # CBS) keep every delivery current and resolve "newest wins" per record in dbt.
     superseded = audit.supersede_current(conn, contract.feed, delivery.folder, period, delivery_id) if period else []
+    if period:
+        # A key the contract declares corrected across periods (the police list a changed
+        # registration again in a later month): the partner hears how many rows did so, and that
+        # the newest delivery counts (as dbt staging reads it).
+        for column in (c for c in contract.stored_columns if c.corrected_across_periods):
+            again = load.repeated_elsewhere(conn, contract, delivery_id, column.stored_name)
+            if again:
+                delivery.raw.notes.append(
+                    f"{again} {'regel heeft' if again == 1 else 'regels hebben'} een {column.name} dat ook in een "
+                    "eerdere levering voor een andere periode staat; de gegevens uit dit bestand gelden als "
+                    "correctie (de nieuwste levering telt).")
     load.write_rejected(conn, delivery_id, delivery.rejections.rows)
     audit.finish(conn, delivery_id, status="loaded", period=period, rows_received=delivery.rows_received,
                  rows_loaded=delivery.rows_loaded, rows_rejected=delivery.rows_rejected, reasons=delivery.reasons,

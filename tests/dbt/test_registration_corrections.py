@@ -1,6 +1,6 @@
 """A registration number that comes again in a later month's police file is a correction: the
-build stays green and every registration is counted once, in its newest delivery
-(dbt_project/models/staging/politie/stg_politie__registraties.sql).
+partner's report says how many rows did so, the build stays green and every registration is
+counted once, in its newest delivery (dbt_project/models/staging/politie/stg_politie__registraties.sql).
 
 The police spec asks uniqueness only within one file; the live platform met exactly this case
 (a November file repeating October's numbers failed the unique test and skipped all of
@@ -59,6 +59,11 @@ def test_registration_again_in_later_month_counts_once(tmp_path: Path, pseudonym
         zone.put(nov_key, _file(header, november))
         second = ingest_landing(zone, url, feeds=[FEED], key=pseudonym_key)
         assert [r.status for r in first + second] == ["loaded", "loaded"]
+        # The partner hears how many rows came again, never which numbers.
+        told = [r for r in second[0].reasons if "eerdere levering voor een andere periode" in r]
+        assert told and told[0].startswith(f"{REPEATED} regels hebben een registratienummer"), second[0].reasons
+        assert not any(number in " ".join(second[0].reasons) for number in repeated)
+        assert not [r for r in first[0].reasons if "eerdere levering" in r]
         loaded = first[0].rows_loaded + second[0].rows_loaded
         assert loaded == len(october) + len(november) - first[0].rows_rejected - second[0].rows_rejected
 
