@@ -32,11 +32,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # Tests that share state beyond their own database run on one worker each (pytest-xdist
 # --dist loadgroup): the warehouse built end to end by `built_warehouse_url` (dashboards and
 # governance), each dbt test module with the warehouse its fixtures build, and Airflow with the
-# S3 store (one Airflow home, one SeaweedFS).
+# S3 store (one Airflow home, one SeaweedFS). The live platform tests have a home of their own.
 _GROUPS = {"dashboards": "built-warehouse", "test_governance.py": "built-warehouse",
-           "dags": "airflow", "s3": "airflow", "platform": "airflow"}
+           "dags": "airflow", "s3": "airflow", "platform": "platform"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node id suffixes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tests_dir = Path(__file__).resolve().parent
     for item in items:
