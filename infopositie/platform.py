@@ -51,12 +51,12 @@ from infopositie.orchestrate import (
     PROJECT_ROOT,
     _airflow_exe,
     _child_env,
-    _ensure_database,
     _sqlalchemy_url,
     ensure_airflow_db,
     feed_specs,
     ingest_dag_id,
 )
+from warehouse.connection import ensure_database
 
 MARKER = "INFOPOSITIE_PLATFORM_RUN"
 EXECUTORS = ("local", "celery")
@@ -143,7 +143,7 @@ def platform_env(settings: Settings, *, server_url: str, executor: str, port: in
     conn = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
     if not conn:
         name = metadata_database(settings, server_url)
-        _ensure_database(server_url, name)
+        ensure_database(server_url, name)
         conn = _sqlalchemy_url(server_url, name)
     saved = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
     os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = conn  # airflow_env() takes it from there

@@ -114,7 +114,8 @@ def test_no_import_circles(graph: dict[str, set[str]]) -> None:
     assert not circles, f"modules that import each other: {circles}"
 
 
-# dbt: only staging reads sources; every layer reads its own layer or lower (seeds are reference data).
+# dbt: only staging reads sources; every layer reads its own layer or lower, reporting not staging
+# (seeds are reference data). tests/dbt/test_layers.py holds the same rule against the manifest.
 DBT_LAYERS = ["staging", "intermediate", "marts", "reporting"]
 _REF = re.compile(r"""\bref\(\s*['"]([A-Za-z0-9_]+)['"]\s*\)""")
 _SOURCE = re.compile(r"\bsource\(")
@@ -143,7 +144,8 @@ def test_dbt_layers_read_one_way() -> None:
                 wrong.append(f"{name} refs unknown model {target}")
                 continue
             target_level = DBT_LAYERS.index(models[target][0])
-            if target_level > level:
+            # Reporting builds on the modelled layers only, never on staging's raw shapes.
+            if target_level > level or (layer == "reporting" and target_level == 0):
                 wrong.append(f"{name} ({layer}) reads {target} ({models[target][0]})")
     assert not wrong, "\n".join(sorted(wrong))
 

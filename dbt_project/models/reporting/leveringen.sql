@@ -69,9 +69,8 @@ deliveries as (
         end as periode,
         c.cadans in ('monthly', 'quarterly')
             and (d.periode ~ '^\d{4}-\d{2}(-\d{2})?$' or d.periode ~ '^\d{4}-Q[1-4]$') as volgens_cadans
-    from {{ ref('stg_audit__deliveries') }} as d
+    from {{ ref('int_leveringen__afgerond') }} as d
     join contracten as c on c.feed = d.feed
-    where d.status <> 'processing'
 ),
 
 periode_begin as (
