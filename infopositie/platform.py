@@ -481,9 +481,9 @@ def _down_locked(paths: Paths, state: dict[str, Any], grace: float = 30) -> list
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if not left and not any(_alive(p) for p in running):
-            # Once more after a moment: a process forked by a dying parent shows up late.
-            time.sleep(1)
-            if not _marked_pids(state["run_id"]):
+            # Look a few more times: a process forked by a dying parent (a task's multiprocessing
+            # resource tracker, say) shows up late, and a run is down only when none is left.
+            if _quiet_for(state["run_id"], checks=3, interval=1.0):
                 break
             continue
         if time.monotonic() > deadline:
@@ -495,6 +495,15 @@ def _down_locked(paths: Paths, state: dict[str, Any], grace: float = 30) -> list
         EmbeddedWarehouse(Path(state["pgdata"])).stop()
     paths.state.unlink(missing_ok=True)
     return [p["name"] for p in running]
+
+
+def _quiet_for(run_id: str, *, checks: int, interval: float) -> bool:
+    """True when no process of the run shows up in `checks` looks `interval` seconds apart."""
+    for _ in range(checks):
+        time.sleep(interval)
+        if _marked_pids(run_id):
+            return False
+    return True
 
 
 def leftover_processes(run_id: str) -> dict[int, str]:
