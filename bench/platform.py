@@ -56,14 +56,13 @@ def _seconds(run: dict) -> float:
 
 
 def main() -> int:
-    from ingest.synthetic import generate
-    from ingest.synthetic.common import Month
-    from ingest.synthetic.politie import generate_police
-
     from infopositie.dbt import dbt_build
     from ingest.contracts import all_contracts
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
+    from synthetic import generate
+    from synthetic.common import Month
+    from synthetic.politie import generate_police
     from tests.conftest import create_scratch_database, drop_database
 
     os.environ.setdefault("INFOPOSITIE_PSEUDONYM_KEY", secrets.token_hex(32))

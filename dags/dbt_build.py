@@ -1,7 +1,10 @@
 """The dbt project as an Airflow DAG (astronomer-cosmos), run whenever any feed's raw data changed.
 
 Scheduled on the raw Assets the ingest DAGs emit (any of them -> run), so a loaded delivery
-triggers a rebuild and a refused one does not. Cosmos renders the DAG from the manifest that
+triggers a rebuild and a refused one does not. A run started by feeds' Assets builds only what
+depends on those feeds (`source:<partner>.<table>+` and the audit trail's staging, see
+`infopositie.dbt.selection_for_feeds`); a run started by hand builds everything. Both give the
+same `reporting` (tests/dbt/test_selective_build.py). Cosmos renders the DAG from the manifest that
 `infopositie.dbt.dbt_parse(url)` writes to dbt_project/target/manifest.json: reading a manifest
 costs milliseconds, where `dbt ls` at every parse would cost seconds and need a database. dbt
 runs in-process through dbtRunner (the dbt in this same virtualenv).
@@ -10,6 +13,8 @@ Execution mode: watcher (astronomer-cosmos 1.15). One producer task runs a singl
 the project (dbt's own threads, one parse, one connection pool); each model and each model's tests
 is a task of its own (`<model>.run`, `<model>.test`) that waits, deferred in the triggerer, for
 the producer to report that node, so the UI shows per-model state, timing and failures. The
+sensors start and end in the triggerer (`infopositie.dbt_watch`): none of them takes a worker or a
+task process, which is what makes the run cost about what the plain `dbt build` costs. The
 previous mode ran one `dbt build --select <model>` process per model: every task paid for a task
 process, a dbt start and a manifest load, about 6x a plain `dbt build` (`make bench` prints both;
 INFOPOSITIE_DBT_EXECUTION_MODE=local brings it back for measuring).
@@ -34,6 +39,7 @@ import yaml
 from airflow.sdk import Asset, AssetAny, dag, task
 
 from config import DBT_PROJECT_DIR, Env, load_settings
+from infopositie.dbt_watch import retry_only_on_io, start_in_triggerer
 from infopositie.orchestrate import DBT_DAG_ID, OWNER, REPORTING_ASSET_URI, feed_specs, raw_asset_uri
 
 # INFOPOSITIE_DBT_MANIFEST, else where dbt_parse() writes it.
@@ -75,13 +81,36 @@ DAG_ARGS: dict[str, Any] = dict(
 def _set_dbt_env(context: Any = None) -> None:
     """Give dbt its INFOPOSITIE_DBT_* variables from the warehouse URL unless the environment has
     them. Runs in the task process just before dbt (operator pre_execute), never at parse time."""
-    if os.environ.get(Env.DBT_HOST):
+    if not os.environ.get(Env.DBT_HOST):
+        from infopositie.dbt import dbt_env
+        from warehouse.connection import warehouse_url
+
+        for key, value in dbt_env(warehouse_url()).items():
+            os.environ.setdefault(key, value)
+    _select_what_changed(context)
+
+
+def _select_what_changed(context: Any) -> None:
+    """A run started by feeds' new data builds only what depends on those feeds (the producer's
+    `dbt build --select`), on top of a complete earlier build; a run started by hand, the first
+    build and the one after a failure build everything. The model sensors of what is
+    not selected end as success without a build (Cosmos: node not run), their tables unchanged."""
+    task = (context or {}).get("task")
+    if task is None or task.task_id != "dbt_producer_watcher":
         return
-    from infopositie.dbt import dbt_env
+    from infopositie.dbt import selection_for_feeds, selective_build_is_safe
+    from infopositie.orchestrate import feeds_of_asset_events
     from warehouse.connection import warehouse_url
 
-    for key, value in dbt_env(warehouse_url()).items():
-        os.environ.setdefault(key, value)
+    feeds = feeds_of_asset_events(context.get("triggering_asset_events"))
+    if not feeds:
+        return
+    if not selective_build_is_safe(warehouse_url()):
+        print(f"new data of {', '.join(feeds)}, but no complete build to build on (first build, or the "
+              "last one failed): building everything")
+        return
+    task.select = selection_for_feeds(feeds)
+    print(f"new data of {', '.join(feeds)}: dbt build --select {' '.join(task.select)}")
 
 
 def _profile() -> tuple[str, str]:
@@ -138,6 +167,9 @@ def _cosmos_dag():
         done = reporting_ready()
         for leaf in leaves:
             leaf >> done
+    if mode == ExecutionMode.WATCHER:
+        start_in_triggerer(dbt_dag.tasks)
+        retry_only_on_io(dbt_dag.get_task("dbt_producer_watcher"))
     return dbt_dag
 
 

@@ -79,6 +79,7 @@ for dag_id, dag in bag.dags.items():
         "retries": {t.task_id: t.retries for t in dag.tasks},
         "sensor_modes": {t.task_id: t.mode for t in dag.tasks if hasattr(t, "mode")},
         "task_types": {t.task_id: type(t).__name__ for t in dag.tasks},
+        "start_in_triggerer": sorted(t.task_id for t in dag.tasks if t.start_from_trigger and t.start_trigger_args),
         "timetable": type(dag.timetable).__name__, "max_active_runs": dag.max_active_runs,
         "leaves": sorted(t.task_id for t in dag.leaves),
         "tasks": sorted(t.task_id for t in dag.tasks),
@@ -156,9 +157,22 @@ def test_retries_only_on_io_tasks(dagbag: dict) -> None:
     for dag_id, dag in dagbag["dags"].items():
         if dag_id.startswith("ingest_"):
             assert dag["retries"]["wait_for_files"] > 0 and dag["retries"]["ingest"] > 0
-        if dag_id == DBT_DAG_ID:  # dbt talks to the warehouse; marking the asset does not
-            assert dag["retries"].pop("reporting_ready") == 0
-            assert all(n > 0 for n in dag["retries"].values()), dag["retries"]
+        if dag_id == DBT_DAG_ID:
+            # The producer's `dbt build` talks to the warehouse (and fails without retry when a
+            # model or test failed: infopositie.dbt_watch.retry_only_on_io); the model tasks only
+            # read what it reported, and marking the asset touches nothing.
+            retries = dict(dag["retries"])
+            assert retries.pop("dbt_producer_watcher") > 0
+            assert all(n == 0 for n in retries.values()), retries
+
+
+def test_dbt_model_tasks_start_and_end_in_the_triggerer(dagbag: dict) -> None:
+    """No model or test task takes a worker (infopositie/dbt_watch.py): only the producer and the
+    marker task run in task processes."""
+    dag = dagbag["dags"][DBT_DAG_ID]
+    in_worker = set(dag["tasks"]) - set(dag["start_in_triggerer"])
+    assert in_worker == {"dbt_producer_watcher", "reporting_ready"}, in_worker
+    assert len(dag["start_in_triggerer"]) > 100
 
 
 _TIME_ONE_FILE = """
