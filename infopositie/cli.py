@@ -178,12 +178,27 @@ def deliveries(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @app.command()
-def build(select: str | None = typer.Option(None, help="dbt selection, e.g. 'staging+'")) -> None:
-    """Build the dbt project (seeds, models, tests) into the warehouse, then its docs (catalog)."""
-    from infopositie.dbt import dbt_build, dbt_docs_generate
+def build(select: str | None = typer.Option(None, help="dbt selection, e.g. 'staging+'"),
+          full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild everything.")) -> None:
+    """Build the dbt project (seeds, models, tests) into the warehouse, then its docs (catalog).
+
+    Without --select or --full-refresh only what depends on the feeds that got new deliveries
+    since the last successful build that covered them; everything when there is no complete build
+    to build on (the first build, or the last one failed)."""
+    from infopositie.dbt import changed_feeds, dbt_build, dbt_docs_generate, selection_for_feeds
 
     url = _migrated_url()
-    rc = dbt_build(url, select=select)
+    if select is None and not full_refresh:
+        feeds = changed_feeds(url)
+        if feeds is None:
+            typer.echo("no complete build to build on (first build, or the last one failed): building everything")
+        elif not feeds:
+            typer.echo("nothing delivered since the last build: nothing to build (--full-refresh rebuilds anyway)")
+            raise typer.Exit(0)
+        else:
+            select = " ".join(selection_for_feeds(feeds))
+            typer.echo(f"new deliveries of {', '.join(feeds)}: building what depends on them")
+    rc = dbt_build(url, select=select, full_refresh=full_refresh)
     if rc == 0:
         # Only after a successful build: the catalog must describe the tables that were published.
         index = dbt_docs_generate(url)
@@ -304,6 +319,12 @@ def platform_status(as_json: bool = typer.Option(False, "--json")) -> None:
     typer.echo(f"Airflow {info['airflow_url']} ({info['executor']}), healthy: {info['healthy']}")
     for name, proc in info["processes"].items():
         typer.echo(f"  {name:<16} pid {proc['pid']:<8} {'running' if proc['running'] else 'STOPPED'}  {proc['log']}")
+    build = info.get("last_build")
+    if build:
+        typer.echo(f"last dbt {build['command']} {build['finished_at']}: {build['status']} "
+                   f"({build['ok']} ok, {build['failed']} failed, {build['skipped']} skipped)")
+        for node in build["failed_nodes"]:
+            typer.echo(f"  failed: {node}")
 
 
 @platform_app.command("down")

@@ -83,11 +83,11 @@ def dbt_invoke(url: str, args: list[str]) -> Any:
         )
 
 
-def dbt_build(url: str, select: str | None = None) -> int:
+def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False) -> int:
     """`dbt build` (seeds, models, data tests, unit tests) into the warehouse at `url`: 0 or 1.
 
     Writes dbt_project/target/manifest.json and run_results.json like any dbt invocation."""
-    args = ["build"] + (["--select", select] if select else [])
+    args = ["build"] + (["--select", *select.split()] if select else []) + (["--full-refresh"] if full_refresh else [])
     started = time.monotonic()
     result = dbt_invoke(url, args)
     wall = time.monotonic() - started
@@ -100,6 +100,64 @@ def dbt_build(url: str, select: str | None = None) -> int:
     if result.exception is not None:
         print(f"dbt build error: {result.exception}")
     return 0 if result.success else 1
+
+
+def selection_for_feeds(feeds: list[str]) -> list[str]:
+    """What new deliveries of `feeds` can change: everything downstream of each feed's raw source
+    and of the audit trail's staging (the deliveries dashboard). Every feed's staging also reads the
+    audit trail, but only that feed's own deliveries, so other feeds' models stay as they are and
+    `dbt build --select` of this equals a full build (tests/dbt/test_selective_build.py)."""
+    return [*(feed_selector(feed) for feed in sorted(set(feeds))), "stg_audit__deliveries+"]
+
+
+def selective_build_is_safe(url: str) -> bool:
+    """A selective build is right only on top of a complete one: the warehouse recorded a
+    successful full build and nothing failed since (audit.dbt_runs). Otherwise a selected model
+    could read a table of an unselected one that was never built, or stale after a failure."""
+    from warehouse.connection import connect
+
+    try:
+        with connect(url, autocommit=True, connect_timeout=10) as conn:
+            row = conn.execute(
+                "select exists (select from audit.dbt_runs where command = 'build' and selection is null"
+                "               and status = 'geslaagd'),"
+                " coalesce((select status from audit.dbt_runs order by finished_at desc limit 1), 'mislukt')"
+            ).fetchone()
+    except Exception:  # noqa: BLE001 - no log (an older warehouse): build everything
+        return False
+    return bool(row[0]) and row[1] == "geslaagd"
+
+
+def feed_selector(feed: str) -> str:
+    """The dbt selector of everything downstream of one feed's raw source."""
+    from ingest.contracts import load_contract
+    from ingest.contracts.dbt_sources import source_name, table_name
+
+    contract = load_contract(feed)
+    return f"source:{source_name(contract)}.{table_name(contract)}+"
+
+
+def changed_feeds(url: str) -> list[str] | None:
+    """The feeds with a delivery loaded after the last successful build that covered them (a full
+    build, or a selective one whose selection named the feed): what an incremental build must
+    rebuild. None when only a full build is right (see selective_build_is_safe)."""
+    from ingest.contracts import all_contracts
+    from warehouse.connection import connect
+
+    if not selective_build_is_safe(url):
+        return None
+    feeds = [c.feed for c in all_contracts()]
+    with connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "select f.feed from unnest(%s::text[], %s::text[]) as f(feed, selector)"
+            " where exists (select from audit.deliveries d where d.feed = f.feed and d.status = 'loaded'"
+            "   and d.finished_at > coalesce((select max(r.started_at) from audit.dbt_runs r"
+            "       where r.command = 'build' and r.status = 'geslaagd'"
+            "         and (r.selection is null or strpos(' ' || r.selection || ' ', ' ' || f.selector || ' ') > 0)),"
+            "     '-infinity'))"
+            " order by 1",
+            (feeds, [feed_selector(feed) for feed in feeds])).fetchall()
+    return [feed for (feed,) in rows]
 
 
 def dbt_parse(url: str) -> Path:

@@ -64,6 +64,14 @@ def raw_asset_uri(feed: str) -> str:
     return f"infopositie://raw/{feed}"
 
 
+def feeds_of_asset_events(events: Any) -> list[str]:
+    """The feeds whose raw Assets triggered a run (Airflow's triggering_asset_events: a mapping of
+    Asset to its events), sorted; empty for a run started by hand or on a schedule."""
+    prefix = raw_asset_uri("")
+    uris = [getattr(asset, "uri", str(asset)) for asset in (events or {})]
+    return sorted({uri[len(prefix):] for uri in uris if uri.startswith(prefix)})
+
+
 # -- the Airflow environment ---------------------------------------------------------------------
 def _conninfo(url: str) -> dict[str, str]:
     from psycopg.conninfo import conninfo_to_dict

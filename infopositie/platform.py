@@ -443,7 +443,28 @@ def status(settings: Settings | None = None) -> dict[str, Any]:
     report = health(state["airflow_url"]) if any(p["running"] for p in procs.values()) else None
     return {**describe(state), "running": any(p["running"] for p in procs.values()),
             "healthy": _healthy(report), "health": report, "processes": procs,
-            "started_at": state.get("started_at")}
+            "started_at": state.get("started_at"), "last_build": last_build(state.get("warehouse_url"))}
+
+
+def last_build(url: str | None) -> dict[str, Any] | None:
+    """The newest dbt run the warehouse recorded (audit.dbt_runs): when, and what failed in it.
+    A failing data test stops only what depends on it; this is where that shows. None when the
+    warehouse cannot be reached or nothing was built yet."""
+    if not url:
+        return None
+    from warehouse.connection import connect
+
+    try:
+        with connect(url, autocommit=True, connect_timeout=5) as conn:
+            row = conn.execute(
+                "select finished_at, command, selection, status, nodes_ok, nodes_failed, nodes_skipped,"
+                " failed_nodes from audit.dbt_runs order by finished_at desc limit 1").fetchone()
+    except Exception:  # noqa: BLE001 - status must answer even when the warehouse does not
+        return None
+    if row is None:
+        return None
+    keys = ("finished_at", "command", "selection", "status", "ok", "failed", "skipped", "failed_nodes")
+    return {**dict(zip(keys, row)), "finished_at": row[0].isoformat()}
 
 
 def down(settings: Settings | None = None, *, grace: float = 30) -> list[str]:

@@ -83,7 +83,53 @@ def _wait_for_marts(url: str, deadline_s: float) -> float:
     raise AssertionError(f"no rows in marts.fct_registraties {deadline_s:.0f}s after the drop")
 
 
-def _up_drop_down(env: dict[str, str], *up_args: str) -> dict[str, Any]:
+def _wait_for_reporting(airflow_url: str, url: str, after: str, deadline_s: float) -> dict[str, Any]:
+    """The dbt_build run the drop triggered, once it has finished, with its task instances; and
+    the warehouse's record of that build (reporting.verwerkingen)."""
+    started = time.monotonic()
+    while time.monotonic() - started < deadline_s:
+        runs = _get(f"{airflow_url}/api/v2/dags/dbt_build/dagRuns?order_by=-start_date&limit=5")["dag_runs"]
+        done = [r for r in runs if r.get("start_date") and r["start_date"] > after
+                and r["state"] in ("success", "failed")]
+        if done:
+            run = done[0]
+            tis = _get(f"{airflow_url}/api/v2/dags/dbt_build/dagRuns/{run['dag_run_id']}/taskInstances"
+                       "?limit=1000")["task_instances"]
+            with psycopg.connect(url, autocommit=True) as conn:
+                build = conn.execute("select status, selectie from reporting.verwerkingen"
+                                     " order by klaar_op desc limit 1").fetchone()
+            return {"run": run, "task_instances": tis, "build": build, "seconds": time.monotonic() - started}
+        time.sleep(3)
+    raise AssertionError(f"the dbt_build run after the drop did not finish within {deadline_s:.0f}s")
+
+
+def _get(url: str) -> Any:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def _airflow_ui_lists(airflow_url: str, dag_ids: list[str], screenshot: Path) -> None:
+    """Open the Airflow UI in Debian's Chromium (Playwright) and find every DAG on its DAG list."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.dashboards.browser import LAUNCH_ARGS, require
+
+    path = require("chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.goto(f"{airflow_url}/dags?limit=50", wait_until="load")
+            for dag_id in dag_ids:
+                page.get_by_text(dag_id, exact=True).first.wait_for(timeout=60_000)
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+
+
+def _up_drop_down(env: dict[str, str], *up_args: str, while_up: Any = None) -> dict[str, Any]:
     started = time.monotonic()
     up = _cli(env, "up", "--json", *up_args)
     assert up.returncode == 0, up.stderr[-4000:]
@@ -96,24 +142,42 @@ def _up_drop_down(env: dict[str, str], *up_args: str) -> dict[str, Any]:
     assert health["scheduler"]["status"] == "healthy", health
     assert info["warehouse_url"] == env["WAREHOUSE_URL"]
 
+    dropped = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     key, rows = _drop_police_month(info["landing"])
     latency = _wait_for_marts(env["WAREHOUSE_URL"], DROP_TO_MARTS_S)
+    built = _wait_for_reporting(info["airflow_url"], env["WAREHOUSE_URL"], dropped, DROP_TO_MARTS_S)
     status = json.loads(_cli(env, "status", "--json").stdout)
     print(f"\n{info['executor']}: up {up_s:.0f}s; {key} ({rows} rows) in marts.fct_registraties "
-          f"{latency:.0f}s after the drop")
+          f"{latency:.0f}s after the drop, dbt run done (reporting refreshed) {latency + built['seconds']:.0f}s "
+          f"after the drop ({built['run']['state']})")
+    if while_up:
+        while_up(info)
 
     down = _cli(env, "down", timeout=180)
     assert down.returncode == 0, down.stderr[-2000:]
     assert leftover_processes(state["run_id"]) == {}
     assert not (Path(env["INFOPOSITIE_HOME"]) / "platform" / "state.json").exists()
-    return {"info": info, "status": status, "latency": latency}
+    return {"info": info, "status": status, "latency": latency, "built": built}
 
 
 @pytest.mark.slow
 def test_a_drop_reaches_the_marts_on_the_local_executor(platform_env: dict[str, str]) -> None:
-    run = _up_drop_down(platform_env)
+    from infopositie.orchestrate import DBT_DAG_ID, feed_specs, ingest_dag_id
+
+    dag_ids = [DBT_DAG_ID, *(ingest_dag_id(spec["feed"]) for spec in feed_specs())]
+    run = _up_drop_down(platform_env, while_up=lambda info: _airflow_ui_lists(
+        info["airflow_url"], dag_ids, Path(platform_env["INFOPOSITIE_HOME"]).parent / "airflow-dags.png"))
     assert run["info"]["executor"] == "local"
     assert set(run["status"]["processes"]) == {"api-server", "scheduler", "dag-processor", "triggerer"}
+    # The drop's build: green, one task per model, recorded where `platform status` and the
+    # deliveries dashboard read it. On a new warehouse the first build is a complete one (a
+    # selective build needs one to build on; tests/dbt/test_selective_build.py covers the rest).
+    built = run["built"]
+    assert built["run"]["state"] == "success", built["run"]
+    assert built["build"] == ("geslaagd", None)
+    model_tasks = [ti for ti in built["task_instances"] if ti["task_id"].endswith(".run")]
+    assert len(model_tasks) > 40 and all(ti["state"] == "success" for ti in model_tasks)
+    assert run["status"]["last_build"]["status"] == "geslaagd"
 
 
 @pytest.mark.slow

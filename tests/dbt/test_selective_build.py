@@ -1,0 +1,129 @@
+"""A feed's new data rebuilds only what depends on it, and the result equals a full build.
+
+`infopositie build` and the dbt DAG build `selection_for_feeds(<feeds>)`: the feeds with
+deliveries since the last build that covered them (`changed_feeds`), or those of the triggering
+Assets. Real deliveries of every feed through the real ingest, a full build, then a new police
+month: the selective build must leave the warehouse exactly as a full build of the same data does
+(every table in marts and reporting, row for row), and must build fewer nodes.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from infopositie.dbt import TARGET_DIR, changed_feeds, dbt_build, selection_for_feeds
+from infopositie.platform import last_build
+from ingest.contracts import all_contracts
+from ingest.landing import LocalLandingZone
+from ingest.pipeline import ingest_landing
+from synthetic import generate
+from synthetic.common import Month
+from synthetic.politie import generate_police
+from tests.conftest import create_scratch_database, drop_database
+from tests.dbt.conftest import TEMP_GRANT, transformer_may_create_temp_tables
+
+pytestmark = pytest.mark.slow
+FEED = "politie_registraties"
+
+
+def _tables(url: str) -> dict[str, list[tuple]]:
+    """Every table of marts and reporting, its rows sorted (their text form, so any type sorts)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        names = [f"{s}.{t}" for s, t in conn.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in ('marts', 'reporting') and table_type = 'BASE TABLE'"
+            " order by 1, 2").fetchall()]
+        return {name: sorted(conn.execute(f"select t::text from {name} t").fetchall()) for name in names}
+
+
+def _built_nodes() -> set[str]:
+    results = json.loads((TARGET_DIR / "run_results.json").read_text(encoding="utf-8"))["results"]
+    return {r["unique_id"] for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory, pseudonym_key: bytes) -> Iterator[tuple[str, Path]]:
+    """Six months of every feed, ingested; nothing built yet. The tests below run in file order on it."""
+    url = create_scratch_database("selective")
+    store = tmp_path_factory.mktemp("selective") / "store"
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not transformer_may_create_temp_tables(conn):
+            conn.execute(TEMP_GRANT)
+    generate(LocalLandingZone(store), start="2026-01", end="2026-06", seed=11,
+             feeds=[c.feed for c in all_contracts()])
+    ingest_landing(LocalLandingZone(store), url, key=pseudonym_key)
+    yield url, store
+    drop_database(url)
+
+
+def test_new_police_month_rebuilds_only_its_models_and_equals_a_full_build(warehouse: tuple[str, Path],
+                                                                           pseudonym_key: bytes) -> None:
+    url, store = warehouse
+    zone = LocalLandingZone(store)
+    assert changed_feeds(url) is None  # nothing built yet: only a full build is right
+    assert dbt_build(url) == 0
+    full_nodes = _built_nodes()
+    assert changed_feeds(url) == []
+
+    (key, data), = generate_police(11, [Month.parse("2026-07")])
+    zone.put(key, data)
+    (result,) = ingest_landing(zone, url, feeds=[FEED], key=pseudonym_key)
+    assert result.status == "loaded"
+
+    # What `infopositie build` builds now: the police feed's models and the deliveries' dashboard.
+    assert changed_feeds(url) == [FEED]
+    selection = selection_for_feeds([FEED])
+    assert dbt_build(url, select=" ".join(selection)) == 0
+    selected_nodes = _built_nodes()
+    after_selective = _tables(url)
+    assert changed_feeds(url) == []  # the selective build covered the police feed
+
+    assert dbt_build(url, full_refresh=True) == 0
+    after_full = _tables(url)
+
+    # The new month reached the picture, and nothing differs from building everything.
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("select count(*) from marts.fct_registraties f join audit.deliveries d"
+                            " using (delivery_id) where d.period = '2026-07'").fetchone()[0] > 0
+    assert after_selective.keys() == after_full.keys()
+    for name in after_full:
+        assert after_selective[name] == after_full[name], name
+    # Only what depends on the police feed (and the deliveries dashboard) was built.
+    assert "model.infopositie.fct_registraties" in selected_nodes
+    assert "model.infopositie.leveringen" in selected_nodes
+    assert "model.infopositie.fct_fraudemeldingen" not in selected_nodes
+    assert "model.infopositie.fct_fraudemeldingen" in full_nodes
+    assert len(selected_nodes) < len(full_nodes)
+
+
+def test_a_failing_data_test_stops_only_what_depends_on_it_and_says_so(warehouse: tuple[str, Path]) -> None:
+    """A bank row twice (as a faulty export would have it) fails the uniqueness test of the bank
+    staging: the police models still build, the bank models wait, and the run's record says what
+    failed, where `platform status` and the deliveries dashboard read it. Runs after the test
+    above (it changes the raw data)."""
+    url, _ = warehouse
+    with psycopg.connect(url, autocommit=True) as conn:
+        columns = [c for (c,) in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw'"
+            " and table_name = 'fraudemeldingen' order by ordinal_position").fetchall()]
+        assert "line_number" in columns
+        values = ", ".join("line_number + 1000000" if c == "line_number" else c for c in columns)
+        conn.execute(f"insert into raw.fraudemeldingen ({', '.join(columns)})"
+                     f" select {values} from raw.fraudemeldingen order by delivery_id desc, line_number limit 1")
+        conn.execute("drop table marts.fct_registraties")  # so that we see it built again
+
+    assert dbt_build(url) == 1
+    build = last_build(url)
+    assert build is not None and build["status"] == "mislukt" and build["failed"] >= 1
+    assert any("stg_bank__fraudemeldingen" in node for node in build["failed_nodes"]), build
+    assert build["skipped"] > 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("select count(*) from marts.fct_registraties").fetchone()[0] > 0
+        shown = conn.execute("select status, mislukte_onderdelen from reporting.verwerkingen"
+                             " order by klaar_op desc limit 1").fetchone()
+    assert shown == ("mislukt", build["failed_nodes"])
+    assert changed_feeds(url) is None  # after a failure the next build is a full one
