@@ -49,7 +49,10 @@ PROFILES_YML = DBT_PROJECT_DIR / "profiles.yml"
 # shows each model as a light sensor task; "local" runs one `dbt build --select <model>` process per
 # model task. The variable exists to measure one against the other (`make bench`).
 EXECUTION_MODE = os.environ.get(Env.DBT_EXECUTION_MODE, "watcher")
-EXECUTION_MODES = {"watcher": "watcher", "local": "local"}
+# "watcher_in_order": the watcher DAG for dag.test(), which runs one task at a time in one process:
+# the model tasks start once the producer's build has ended (in the running platform they start
+# with it and follow it), so none waits for a producer that cannot run before it.
+EXECUTION_MODES = {"watcher": "watcher", "watcher_in_order": "watcher", "local": "local"}
 
 
 
@@ -169,7 +172,14 @@ def _cosmos_dag():
             leaf >> done
     if mode == ExecutionMode.WATCHER:
         start_in_triggerer(dbt_dag.tasks)
-        retry_only_on_io(dbt_dag.get_task("dbt_producer_watcher"))
+        producer = dbt_dag.get_task("dbt_producer_watcher")
+        retry_only_on_io(producer)
+        if EXECUTION_MODE == "watcher_in_order":
+            roots = [t for t in dbt_dag.tasks if t is not producer and not t.upstream_task_ids]
+            for consumer in [*producer.downstream_list, *roots]:
+                if consumer not in producer.downstream_list:
+                    producer >> consumer
+                consumer.trigger_rule = "all_done"
     return dbt_dag
 
 

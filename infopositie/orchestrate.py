@@ -202,10 +202,10 @@ def _run_in_child(dag_ids: list[str], conf: dict[str, Any], settings: Settings) 
         cmd = [sys.executable, "-m", "infopositie.orchestrate", "_dag-test", "--out", str(out),
                "--conf", json.dumps(conf), *dag_ids]
         with open(log_path, "w") as log:
-            # dag.test() runs the tasks one after another in this one process: Cosmos' watcher
-            # sensors would wait for a producer that runs after them, so the dbt DAG runs one dbt
-            # invocation per model task here (the running platform keeps the watcher mode).
-            env = {**_child_env(settings), "INFOPOSITIE_DBT_EXECUTION_MODE": "local"}
+            # dag.test() runs the tasks one after another in this one process: the model tasks
+            # must start after the producer's one `dbt build` has ended (dags/dbt_build.py), and
+            # then each finds its node's result at its first look.
+            env = {**_child_env(settings), "INFOPOSITIE_DBT_EXECUTION_MODE": "watcher_in_order"}
             proc = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                   cwd=PROJECT_ROOT)
         if proc.returncode != 0 or not out.exists():
