@@ -127,7 +127,7 @@ FENOMENEN_SQL = """
     select gemeentecode, gebied_naam, district, waarde, aantal_vorig_jaar_weergave, aantal_weergave,
            p_waarde, opvallend
     from reporting.lokale_fenomenen_kwartaal
-    where periode = %(p)s and p_waarde is not null
+    where niveau = 'gemeente' and periode = %(p)s and p_waarde is not null
       and (%(n)s = 'regio' or (%(n)s = 'gemeente' and gemeentecode = %(c)s)
            or (%(n)s = 'district' and district = %(c)s))
     order by district, gebied_naam, p_waarde, waarde"""

@@ -1,6 +1,7 @@
 -- Local phenomena for the communication advisors (year plan: every quarter they share local
--- phenomena): per gemeente, quarter and modus, whether registrations rose beyond chance against
--- the same quarter a year earlier.
+-- phenomena): per gebied (gemeente, and also basisteam, district and region, so that every
+-- audience has its aggregates), quarter and modus, whether registrations rose beyond chance
+-- against the same quarter a year earlier.
 --
 -- The test: the one-sided exact conditional binomial test of two Poisson counts. Under "same rate
 -- in both quarters", the count of this quarter given the total of both is Binomial(n, 1/2), so
@@ -20,7 +21,7 @@
 
 with modi as (
     select * from {{ ref('lokaal_beeld_kwartaal') }}
-    where niveau = 'gemeente' and uitsplitsing = 'modus'
+    where uitsplitsing = 'modus'
 ),
 
 paren as (
@@ -34,14 +35,15 @@ paren as (
         end as x0
     from modi as h
     left join modi as v
-        on v.gebied_code = h.gebied_code
+        on v.niveau = h.niveau
+       and v.gebied_code = h.gebied_code
        and v.waarde = h.waarde
        and v.jaar = h.jaar - 1
        and v.kwartaal = h.kwartaal
 ),
 
 toetsen as (
-    select gebied_code, periode, waarde, aantal as x1, x0, aantal + x0 as n
+    select niveau, gebied_code, periode, waarde, aantal as x1, x0, aantal + x0 as n
     from paren
     where aantal is not null and x0 is not null
 ),
@@ -55,16 +57,19 @@ faculteiten as (
 -- p = sum over k from x1 to n of C(n, k) / 2^n.
 p_waarden as (
     select
+        t.niveau,
         t.gebied_code,
         t.periode,
         t.waarde,
-        least(sum(exp(fn.ln_fac - fk.ln_fac - fr.ln_fac - t.n * ln(2::float8))), 1) as p
+        -- A term below e^-700 (about 1e-304) adds nothing and would underflow exp().
+        least(sum(case when fn.ln_fac - fk.ln_fac - fr.ln_fac - t.n * ln(2::float8) > -700
+                       then exp(fn.ln_fac - fk.ln_fac - fr.ln_fac - t.n * ln(2::float8)) else 0 end), 1) as p
     from toetsen as t
     cross join lateral generate_series(t.x1, t.n) as k
     join faculteiten as fn on fn.i = t.n
     join faculteiten as fk on fk.i = k
     join faculteiten as fr on fr.i = t.n - k
-    group by t.gebied_code, t.periode, t.waarde
+    group by t.niveau, t.gebied_code, t.periode, t.waarde
 )
 
 select
@@ -90,6 +95,7 @@ select
     end)::text as beoordeling
 from paren as p
 left join p_waarden as t
-    on t.gebied_code = p.gebied_code
+    on t.niveau = p.niveau
+   and t.gebied_code = p.gebied_code
    and t.periode = p.periode
    and t.waarde = p.waarde
