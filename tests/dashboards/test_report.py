@@ -248,11 +248,11 @@ def test_the_documents_show_the_local_phenomena_as_published(reporting_url: str,
 
     with psycopg.connect(reporting_url) as conn:
         kwartaal = conn.execute(
-            """select periode from reporting.lokale_fenomenen_kwartaal group by periode
+            """select periode from reporting.lokale_fenomenen_kwartaal where niveau = 'gemeente' group by periode
                order by count(*) filter (where opvallend) desc, periode desc limit 1""").fetchone()[0]
         flagged = conn.execute(
             """select gemeentecode, gebied_naam, waarde, aantal_weergave from reporting.lokale_fenomenen_kwartaal
-               where opvallend and periode = %s""", (kwartaal,)).fetchall()
+               where niveau = 'gemeente' and opvallend and periode = %s""", (kwartaal,)).fetchall()
     assert flagged, "the synthetic data set has no local phenomenon to show"
     row = re.compile(r'<tr>\s*<td>([^<]+)</td>\s*<td class="telling" data-label="Modus">([^<]+)</td>')
 
