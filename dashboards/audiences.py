@@ -137,6 +137,12 @@ def load(specs_dir: Path, reference_dir: Path = REFERENCE_DIR) -> Audiences:
     for raw in data.get("derived", []):
         template = Template.model_validate(raw)
         derived = [_derive(template, unit) for unit in reference_units(template.per, reference_dir)]
+        # Members are listed per derived key; a key the reference data no longer yields (a renamed
+        # basisteam or district) would silently leave people out of their group: refuse it.
+        unknown = sorted(set(template.members) - {a.key for a in derived})
+        if unknown:
+            raise ValueError(f"derived family {template.family}: members for unknown audience(s) "
+                             f"{', '.join(unknown)}; known: {', '.join(a.key for a in derived)}")
         families[template.family] = [a.key for a in derived]
         audiences.extend(derived)
     by_key = {a.key: a for a in audiences}

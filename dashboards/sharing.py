@@ -6,7 +6,8 @@ A gemeente's own driehoek (its basisteam audience) always sees its own picture; 
 only withhold it from the district werkgroep (`district`) or the stuurgroep (`regio`). The parts:
 - a dashboard key (e.g. `lokaal_informatiebeeld`): that audience cannot choose the gemeente on the
   dashboard (its cards fall back to the region, as for any gemeente the audience may not see);
-- `gemeenten_naast_elkaar`: the gemeente's row in the district document's table of its gemeenten.
+- `gemeenten_naast_elkaar`: the gemeente's row in the district document's table of its gemeenten;
+- `lokale_fenomenen`: the gemeente's local phenomena in the district and regional documents.
 Row-level security stays what it is; this narrows what the products show, it never widens it.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dashboards.audiences import Audience, Unit, reference_units
 from warehouse.reference import REFERENCE_DIR
 
 SHARING_FILE = "deling.yaml"
-DOCUMENT_PARTS = ("gemeenten_naast_elkaar",)
+DOCUMENT_PARTS = ("gemeenten_naast_elkaar", "lokale_fenomenen")
 Level = Literal["district", "regio"]
 
 

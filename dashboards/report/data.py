@@ -1,5 +1,6 @@
 """What the documents show, read from `reporting.lokaal_beeld_kwartaal` and the other relations of
-the local picture (damage, the partners' fraud reports, activities), nothing outside reporting.
+the local picture (damage, the partners' fraud reports, activities, local phenomena), nothing
+outside reporting.
 
 One loader for the three documents: a gemeente (for its driehoek), a district (for its werkgroep:
 its gemeenten side by side) and the region (the unit-wide cyber picture for the stuurgroep: the
@@ -119,6 +120,32 @@ AANVULLEND = [
 ]
 
 
+# Local phenomena (reporting.lokale_fenomenen_kwartaal): the modi whose registrations rose beyond
+# chance, of the gemeente itself, of the gemeenten of a district, or of every gemeente for the
+# region; and how many gemeente x modus pairs were tested in that scope (to judge chance flags).
+FENOMENEN_SQL = """
+    select gemeentecode, gebied_naam, district, waarde, aantal_vorig_jaar_weergave, aantal_weergave,
+           p_waarde, opvallend
+    from reporting.lokale_fenomenen_kwartaal
+    where niveau = 'gemeente' and periode = %(p)s and p_waarde is not null
+      and (%(n)s = 'regio' or (%(n)s = 'gemeente' and gemeentecode = %(c)s)
+           or (%(n)s = 'district' and district = %(c)s))
+    order by district, gebied_naam, p_waarde, waarde"""
+
+
+@dataclass(frozen=True)
+class Fenomeen:
+    """A modus that rose beyond chance in a gemeente; counts as published ('<5', 'x' or number)."""
+
+    gemeentecode: str
+    gemeente: str
+    district: str | None
+    modus: str
+    vorig_jaar: str
+    dit_kwartaal: str
+    p_waarde: Decimal
+
+
 @dataclass
 class ReportData:
     gebied: Gebied                    # the subject: a gemeente, a district or the region
@@ -131,6 +158,8 @@ class ReportData:
     uitsplitsingen: list[tuple[str, str, list[Cel], dict[str, Cel]]]  # key, label, gemeente cells, regio by waarde
     aanvullend: list[Tabel]
     onderdelen: list[Cel]             # totaal of the areas within the subject (district: gemeenten; region: districts)
+    fenomenen: list[Fenomeen]         # opvallende stijgingen in the subject's gemeenten
+    fenomenen_getoetst: int           # gemeente x modus pairs tested in that scope
 
     @property
     def niveau(self) -> str:
@@ -247,6 +276,11 @@ def load_area(url: str, *, niveau: str, gebied: str | None, kwartaal: str, role:
             with conn.cursor(row_factory=tuple_row) as cur:  # the columns are positional
                 rows = cur.execute(query, {"n": niveau, "c": subject.code, "p": kwartaal}).fetchall()
             tabellen.append(Tabel(titel, toelichting, kolommen, [list(r) for r in rows]))
+        getoetst = conn.execute(FENOMENEN_SQL, {"n": niveau, "c": subject.code, "p": kwartaal}).fetchall()
+        fenomenen = [Fenomeen(r["gemeentecode"], r["gebied_naam"], r["district"], r["waarde"],
+                              r["aantal_vorig_jaar_weergave"] or "–", r["aantal_weergave"], r["p_waarde"])
+                     for r in getoetst if r["opvallend"]]
     return ReportData(gebied=subject, basisteam=above.get("basisteam"), district=above.get("district"),
                       regio=regio, kwartaal=kwartaal, kerncijfers=kern, trend=trend, uitsplitsingen=splits,
-                      aanvullend=tabellen, onderdelen=onderdelen)
+                      aanvullend=tabellen, onderdelen=onderdelen, fenomenen=fenomenen,
+                      fenomenen_getoetst=len(getoetst))

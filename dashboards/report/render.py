@@ -15,6 +15,9 @@ from dashboards.sharing import Sharing
 from dashboards.spec import load_sharing
 
 TEMPLATES = Path(__file__).parent / "templates"
+# The significance level of reporting.lokale_fenomenen_kwartaal (dbt var fenomenen_alfa), for the
+# reader's explanation; tests/dashboards/test_report.py keeps the two equal.
+FENOMENEN_ALFA = Decimal("0.01")
 NIVEAU = {"gemeente": "Gemeente", "basisteam": "Basisteam", "district": "District", "regio": "Regio"}
 # Title, audience line and file name per kind of document.
 TITEL = {"gemeente": "Lokaal informatiebeeld online criminaliteit — {naam}, {kwartaal}",
@@ -104,6 +107,12 @@ def render_area(url: str, *, niveau: str, gebied: str | None, kwartaal: str, out
     niet_gedeeld = sharing.withheld_for_level("gemeenten_naast_elkaar", niveau) if niveau == "district" else frozenset()
     weggelaten = [c.gebied_naam for c in data.onderdelen if c.gebied_code in niet_gedeeld]
     data.onderdelen = [c for c in data.onderdelen if c.gebied_code not in niet_gedeeld]
+    # A gemeente may keep its local phenomena out of the district and regional documents; its own
+    # document always has them (the driehoek's own picture).
+    fenomenen_niet_gedeeld = (sharing.withheld_for_level("lokale_fenomenen", niveau)
+                              if niveau != "gemeente" else frozenset())
+    fenomenen_weggelaten = sorted({f.gemeente for f in data.fenomenen if f.gemeentecode in fenomenen_niet_gedeeld})
+    data.fenomenen = [f for f in data.fenomenen if f.gemeentecode not in fenomenen_niet_gedeeld]
     own_trend = data.trend.get(niveau, [])
     figures = []
     if own_trend:
@@ -125,7 +134,8 @@ def render_area(url: str, *, niveau: str, gebied: str | None, kwartaal: str, out
     html = env.get_template("lokaal_beeld.html.j2").render(
         data=data, figures=figures, observaties=_observaties(data), niveau=NIVEAU,
         gemaakt_op=date.today().strftime("%d-%m-%Y"), title=title, role=role,
-        onderdelen_titel=ONDERDELEN.get(niveau, ""), weggelaten=weggelaten,
+        onderdelen_titel=ONDERDELEN.get(niveau, ""), weggelaten=weggelaten, alfa=FENOMENEN_ALFA,
+        fenomenen_weggelaten=fenomenen_weggelaten,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     name = {"gemeente": f"lokaal_beeld_{data.gebied.code}",

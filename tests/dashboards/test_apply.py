@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from dashboards.metabase.apply import apply_all
 from dashboards.metabase.client import MetabaseError
-from dashboards.spec import load_audiences, load_dashboards
+from dashboards.spec import SPECS_DIR, load_audiences, load_dashboards
 from tests.dashboards.helpers import Admin, database_named
 from tests.fixtures.fake_metabase import FakeMetabase
 
@@ -250,6 +250,33 @@ def test_members_listed_in_the_audience_spec_join_its_group(fake_metabase: FakeM
     memberships = admin.get("/api/permissions/membership")[str(user["id"])]
     assert _group_id(admin, AUDIENCE.group) in {m["group_id"] for m in memberships}
     assert any("onbekend@gemeente.test" in w for w in summary["warnings"])
+    again = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=specs)
+    assert (again["created"], again["updated"]) == (0, 0)
+
+
+def test_members_of_a_derived_audience_join_its_own_group(fake_metabase: FakeMetabase, reporting_url: str,
+                                                          one_scope: Path, tmp_path: Path) -> None:
+    """A district werkgroep's members, declared under its derived template, land in that
+    werkgroep's group and in no other; a second apply changes nothing."""
+    apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=one_scope)
+    admin = Admin(fake_metabase)
+    user = admin.request("POST", "/api/user", {"email": "secretaris@utrecht.test", "first_name": "S",
+                                               "last_name": "W"}).json()
+    specs = tmp_path / "specs"
+    shutil.copytree(one_scope, specs)
+    full = yaml.safe_load((SPECS_DIR / "audiences.yaml").read_text(encoding="utf-8"))
+    districts = copy.deepcopy(next(t for t in full["derived"] if t["family"] == "districten"))
+    districts["members"] = {"district_utrecht_stad": ["Secretaris@utrecht.test"]}
+    audiences = yaml.safe_load((specs / "audiences.yaml").read_text(encoding="utf-8"))
+    audiences["derived"] = [districts]
+    (specs / "audiences.yaml").write_text(yaml.safe_dump(audiences, allow_unicode=True), encoding="utf-8")
+
+    summary = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=specs)
+    assert summary["warnings"] == []
+    group = load_audiences(specs)["district_utrecht_stad"].group
+    memberships = {m["group_id"] for m in admin.get("/api/permissions/membership")[str(user["id"])]}
+    managed = {_group_id(admin, a.group) for a in load_audiences(specs).values()}
+    assert memberships & managed == {_group_id(admin, group)}
     again = apply_all(fake_metabase.url, warehouse_url=reporting_url, specs_dir=specs)
     assert (again["created"], again["updated"]) == (0, 0)
 

@@ -6,6 +6,9 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+import yaml
+
 from dashboards import audiences as audience_specs
 from dashboards.spec import SPECS_DIR, load_audiences, load_dashboards
 from warehouse.reference import REFERENCE_DIR
@@ -67,3 +70,23 @@ def test_a_new_basisteam_or_a_moved_gemeente_needs_only_the_reference_data(tmp_p
     assert derived["basisteam_mn_us9"].role == "reporter_mn_us9"
     assert derived["district_utrecht_noord"].role == "reporter_district_utrecht_noord"
     assert "basisteam_mn_us1" not in derived and "district_utrecht_stad" not in derived
+
+
+def _with_derived_members(tmp_path: Path, members: dict[str, list[str]]) -> Path:
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS_DIR, specs)
+    data = yaml.safe_load((specs / "audiences.yaml").read_text(encoding="utf-8"))
+    next(t for t in data["derived"] if t["family"] == "districten")["members"] = members
+    (specs / "audiences.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return specs
+
+
+def test_members_of_a_derived_audience_are_its_own_and_an_unknown_key_is_refused(tmp_path: Path) -> None:
+    specs = _with_derived_members(tmp_path / "a", {"district_utrecht_stad": ["secretaris@utrecht.test"]})
+    audiences = audience_specs.load(specs).by_key
+    assert audiences["district_utrecht_stad"].members == ["secretaris@utrecht.test"]
+    assert all(not a.members for k, a in audiences.items() if k != "district_utrecht_stad")
+    # A district renamed in the reference data (or a typo) would drop its members silently.
+    specs = _with_derived_members(tmp_path / "b", {"district_utrecht": ["secretaris@utrecht.test"]})
+    with pytest.raises(ValueError, match="unknown audience.*district_utrecht;"):
+        audience_specs.load(specs)

@@ -106,3 +106,31 @@ def test_a_failing_card_is_reported_and_fails_the_command(reporting_url: str, tm
     result = CliRunner().invoke(cli.app, ["dashboards", "check"])
     assert result.exit_code == 1
     assert "FAILED jaarplan_monitor" in result.output
+
+
+def test_the_monitor_counts_the_reports_of_the_year_the_register_begins_in(reporting_url: str) -> None:
+    """The built warehouse's RIEC register begins with the snapshot of January 2025. The 2025
+    bestuurlijke rapportages are then no longer 'geen data': every report on an online case that
+    started in 2025 counts, and of an older case the growth after its first 2025 snapshot (a lower
+    bound), recomputed here from the register's snapshots."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(reporting_url, row_factory=dict_row) as conn:
+        snapshots = conn.execute(
+            """select casus_pseudoniem, peildatum, startdatum, online_component, bestuurlijke_rapportages
+               from staging.stg_riec__casussen where extract(year from peildatum) = 2025
+               order by peildatum""").fetchall()
+        conn.execute("set role reporter_regio")
+        kpi = conn.execute("""select realisatie, streefwaarde, status from reporting.jaarplan_kpi
+                              where indicator = 'bestuurlijke_rapportages' and jaar = 2025""").fetchone()
+    assert min(s["peildatum"] for s in snapshots).month == 1
+    first: dict[str, int] = {}
+    for s in snapshots:
+        first.setdefault(s["casus_pseudoniem"], s["bestuurlijke_rapportages"])
+    last_day = max(s["peildatum"] for s in snapshots)
+    expected = sum(s["bestuurlijke_rapportages"] - (0 if s["startdatum"].year == 2025 else first[s["casus_pseudoniem"]])
+                   for s in snapshots if s["peildatum"] == last_day and s["online_component"])
+    assert expected > 0
+    assert kpi["realisatie"] == expected
+    assert kpi["status"] == ("behaald" if expected >= kpi["streefwaarde"] else "niet behaald")

@@ -5,6 +5,7 @@ import base64
 import html
 import re
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -172,11 +173,12 @@ def test_the_document_shows_damage_fraud_reports_and_activities_as_published(
 
 
 def test_the_document_exposure_names_every_relation_it_reads() -> None:
-    from dashboards.report.data import AANVULLEND, SOURCE
+    from dashboards.report.data import AANVULLEND, FENOMENEN_SQL, SOURCE
 
     exposures = yaml.safe_load(EXPOSURES.read_text(encoding="utf-8"))["exposures"]
     (exposure,) = [e for e in exposures if e["name"] == "document_lokaal_beeld_per_gemeente"]
-    read = {SOURCE} | {m for _, _, _, q in AANVULLEND for m in re.findall(r"reporting\.[a-z_]+", q)}
+    queries = [q for _, _, _, q in AANVULLEND] + [FENOMENEN_SQL]
+    read = {SOURCE} | {m for q in queries for m in re.findall(r"reporting\.[a-z_]+", q)}
     assert sorted(exposure["depends_on"]) == sorted(f"ref('{r.split('.', 1)[1]}')" for r in read)
 
 
@@ -231,3 +233,52 @@ def test_the_cyber_document_shows_the_districts_side_by_side(reporting_url: str,
     assert set(re.findall(r"<tr>\s*<td>([^<]+)</td>", side)) == set(_reference_districts())
     both = CliRunner().invoke(app, ["report", "--regio", "--gemeente", "GM0344", "--kwartaal", kwartaal])
     assert both.exit_code != 0
+
+
+def _fenomenen(text: str) -> str:
+    return html.unescape(text.split('<section class="fenomenen">', 1)[1].split("</section>", 1)[0])
+
+
+def test_the_documents_show_the_local_phenomena_as_published(reporting_url: str, tmp_path: Path) -> None:
+    """Item 7: the flagged modi of the quarter, in the gemeente's own document and in the
+    regional overview, exactly as reporting.lokale_fenomenen_kwartaal has them; a gemeente that
+    does not share them with the stuurgroep is left out of the regional document only."""
+    from dashboards.report.render import render_area
+    from dashboards.sharing import Sharing
+
+    with psycopg.connect(reporting_url) as conn:
+        kwartaal = conn.execute(
+            """select periode from reporting.lokale_fenomenen_kwartaal where niveau = 'gemeente' group by periode
+               order by count(*) filter (where opvallend) desc, periode desc limit 1""").fetchone()[0]
+        flagged = conn.execute(
+            """select gemeentecode, gebied_naam, waarde, aantal_weergave from reporting.lokale_fenomenen_kwartaal
+               where niveau = 'gemeente' and opvallend and periode = %s""", (kwartaal,)).fetchall()
+    assert flagged, "the synthetic data set has no local phenomenon to show"
+    row = re.compile(r'<tr>\s*<td>([^<]+)</td>\s*<td class="telling" data-label="Modus">([^<]+)</td>')
+
+    regio = _fenomenen(render_area(reporting_url, niveau="regio", gebied=None, kwartaal=kwartaal,
+                                   out_dir=tmp_path / "r").read_text(encoding="utf-8"))
+    assert set(row.findall(regio)) == {(naam, modus) for _, naam, modus, _ in flagged}
+
+    code, naam = flagged[0][0], flagged[0][1]
+    own = _fenomenen(render_area(reporting_url, niveau="gemeente", gebied=code, kwartaal=kwartaal,
+                                 out_dir=tmp_path / "g").read_text(encoding="utf-8"))
+    assert set(re.findall(r'<tr>\s*<td>([^<]+)</td>\s*<td class="getal telling"', own)) == {
+        modus for c, _, modus, _ in flagged if c == code}
+    assert naam in own
+
+    private = Sharing({("lokale_fenomenen", "regio"): frozenset({code})})
+    text = render_area(reporting_url, niveau="regio", gebied=None, kwartaal=kwartaal, out_dir=tmp_path / "p",
+                       sharing=private).read_text(encoding="utf-8")
+    regio = _fenomenen(text)
+    assert {n for n, _ in row.findall(regio)} == {n for c, n, _, _ in flagged if c != code}
+    assert f"op eigen verzoek: {naam}" in regio
+    assert "eenzijdige exacte voorwaardelijke binomiale" in html.unescape(text)
+
+
+def test_the_document_explains_the_alfa_the_model_uses() -> None:
+    from dashboards.report.render import FENOMENEN_ALFA
+    from infopositie.dbt import DBT_PROJECT_DIR
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert Decimal(str(project["vars"]["fenomenen_alfa"])) == FENOMENEN_ALFA

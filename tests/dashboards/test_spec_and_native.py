@@ -33,7 +33,11 @@ def test_the_dashboard_exposure_depends_on_every_relation_its_cards_read() -> No
     exposures = yaml.safe_load((EXPOSURES).read_text(encoding="utf-8"))["exposures"]
     for spec in load_dashboards():
         (exposure,) = [e for e in exposures if e["label"] == spec.name]
+        assert exposure["name"] == f"dashboard_{spec.key}"
         assert sorted(exposure["depends_on"]) == sorted(f"ref('{r.split('.', 1)[1]}')" for r in spec.reads)
+    # Both ways: no Metabase exposure outlives its spec (a dropped or renamed dashboard).
+    metabase = {e["name"] for e in exposures if e.get("config", {}).get("meta", {}).get("tool") == "metabase"}
+    assert metabase == {f"dashboard_{spec.key}" for spec in load_dashboards()}
     reads = {r for spec in load_dashboards() for r in spec.reads}
     assert {"reporting.schade_kwartaal", "reporting.fraudemeldingen_kwartaal", "reporting.activiteiten_kwartaal",
             "reporting.riec_casussen_kwartaal"} <= reads

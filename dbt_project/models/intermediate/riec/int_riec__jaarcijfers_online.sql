@@ -2,6 +2,7 @@
 --   riec_casussen_online             cases with an online component that reached fase casus in the year
 --   districten_met_riec_casus_online the districts of those cases
 --   bestuurlijke_rapportages         reports issued in the year on cases with an online component
+--                                    (a lower bound in a year the register begins in)
 -- One row per indicator and year (long form, like every int_*__jaarcijfers model).
 with versies as (
     select * from {{ ref('int_riec__casus_fasen') }}
@@ -11,6 +12,7 @@ momentopnamen as (
     select
         casus_pseudoniem,
         peildatum,
+        startdatum,
         online_component,
         bestuurlijke_rapportages
     from {{ ref('stg_riec__casussen') }}
@@ -19,6 +21,7 @@ momentopnamen as (
 jaren as (
     select
         extract(year from peildatum)::integer as jaar,
+        min(peildatum) as eerste_peildatum,
         max(peildatum) as laatste_peildatum
     from momentopnamen
     group by 1
@@ -62,26 +65,42 @@ casussen_online as (
 ),
 
 -- The counter is cumulative per case: the year's growth is its value on the year's last snapshot
--- minus its value on the previous year's last snapshot (0 for a case new in the year). Without a
--- snapshot of the previous year the growth is unknown.
+-- minus its value on the previous year's last snapshot (0 for a case new in the year). When the
+-- register begins in the year (no snapshot of the previous year) but covers it from January, the
+-- counter of a case that started in the year still belongs to the year as a whole; for an older
+-- case only its growth after its first snapshot of the year is certain, so the figure is a lower
+-- bound. A year the register enters later than January has no figure.
 stand as (
-    select j.jaar, m.casus_pseudoniem, m.online_component, m.bestuurlijke_rapportages
+    select j.jaar, m.casus_pseudoniem, m.startdatum, m.online_component, m.bestuurlijke_rapportages
     from jaren as j
     join momentopnamen as m on m.peildatum = j.laatste_peildatum
+),
+
+eerste_stand as (
+    select distinct on (extract(year from peildatum), casus_pseudoniem)
+        extract(year from peildatum)::integer as jaar,
+        casus_pseudoniem,
+        bestuurlijke_rapportages
+    from momentopnamen
+    order by extract(year from peildatum), casus_pseudoniem, peildatum
 ),
 
 rapportages as (
     select
         j.jaar,
-        case when vj.jaar is not null then
-            coalesce(sum(nu.bestuurlijke_rapportages - coalesce(toen.bestuurlijke_rapportages, 0))
-                filter (where nu.online_component), 0)
+        case when vj.jaar is not null or j.eerste_peildatum <= make_date(j.jaar, 1, 31) then
+            coalesce(sum(nu.bestuurlijke_rapportages - case
+                when vj.jaar is not null then coalesce(toen.bestuurlijke_rapportages, 0)
+                when nu.startdatum >= make_date(j.jaar, 1, 1) then 0
+                else eerste.bestuurlijke_rapportages
+            end) filter (where nu.online_component), 0)
         end as groei
     from jaren as j
     left join jaren as vj on vj.jaar = j.jaar - 1
     left join stand as nu on nu.jaar = j.jaar
     left join stand as toen on toen.jaar = j.jaar - 1 and toen.casus_pseudoniem = nu.casus_pseudoniem
-    group by j.jaar, vj.jaar
+    left join eerste_stand as eerste on eerste.jaar = j.jaar and eerste.casus_pseudoniem = nu.casus_pseudoniem
+    group by j.jaar, j.eerste_peildatum, vj.jaar
 ),
 
 per_jaar as (
