@@ -56,6 +56,7 @@ def landing(tmp_path: Path, fresh_warehouse_url: str, airflow_db: str,
     monkeypatch.setenv("WAREHOUSE_URL", fresh_warehouse_url)
     monkeypatch.setenv("INFOPOSITIE_LANDING", str(tmp_path / "store"))
     monkeypatch.setenv("INFOPOSITIE_PSEUDONYM_KEY", secrets.token_hex(32))
+    monkeypatch.setenv("INFOPOSITIE_ARCHIVE_KEY", secrets.token_hex(32))
     monkeypatch.delenv("AIRFLOW_HOME", raising=False)
     monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", sqlalchemy_url)
     monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC", sqlalchemy_url)
