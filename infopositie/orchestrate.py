@@ -32,6 +32,7 @@ DAGS_FOLDER = PROJECT_ROOT / "dags"
 AIRFLOW_DATABASE = "airflow"
 OWNER = "team-infopositie"
 DBT_DAG_ID = "dbt_build"
+RETENTION_DAG_ID = "retention"
 REPORTING_ASSET_URI = "infopositie://reporting/lokaal_beeld_kwartaal"
 _DB_STAMP = ".infopositie-db-stamp.json"
 

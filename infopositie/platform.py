@@ -49,6 +49,7 @@ from infopositie.orchestrate import (
     AIRFLOW_DATABASE,
     DBT_DAG_ID,
     PROJECT_ROOT,
+    RETENTION_DAG_ID,
     _airflow_exe,
     _child_env,
     _sqlalchemy_url,
@@ -282,7 +283,7 @@ def _healthy(report: dict[str, Any] | None) -> bool:
 
 
 def platform_dag_ids() -> list[str]:
-    return [*(ingest_dag_id(s["feed"]) for s in feed_specs()), DBT_DAG_ID]
+    return [*(ingest_dag_id(s["feed"]) for s in feed_specs()), DBT_DAG_ID, RETENTION_DAG_ID]
 
 
 def _unpause_platform_dags(airflow_url: str, deadline: float, check: Any) -> None:

@@ -31,6 +31,8 @@ NONCE_PREFIX = 7
 TAG = 16
 _HEADER = struct.Struct(f">4s{NONCE_PREFIX}sI")  # magic, nonce prefix, chunk size
 SEALED_SUFFIX = ".sealed"
+# How the catalogue (infopositie/catalogue.py) names this form to a reader of docs/catalogus_wpg20.md.
+SEALED_FORM = "AES-256-GCM in blokken van 1 MiB"
 
 
 class MissingArchiveKey(RuntimeError):
