@@ -172,7 +172,7 @@ def _feed_section(contract: Contract, relations: list[Relation]) -> list[str]:
         f"- Levering: {CADENCE_NL[contract.cadence]}, in `{contract.raw_table}`",
         f"- Bewaartermijn: {contract.retention_years} jaar",
         f"- Rijen (`{contract.raw_table}`, de afgeleide tabellen in `staging`, `intermediate` en `marts`, en"
-        f" afgekeurde regels in `audit.rejected_rows`): gepseudonimiseerd, tot {contract.retention_years} jaar"
+        f" afgekeurde regels in `audit.rejected_rows`), in de vorm hieronder: tot {contract.retention_years} jaar"
         " na het einde van de periode die de levering dekt (zonder periode: na ontvangst), daarna verwijderd",
         f"- Origineel bestand: versleuteld ({SEALED_FORM}) in `archive/` of `quarantine/` van de opslag,"
         f" {contract.archive_days} dagen na ontvangst verwijderd (uiterlijk samen met de rijen)",

@@ -29,6 +29,7 @@ from synthetic.common import Month
 from synthetic.politie import generate_police
 from tests.conftest import create_scratch_database, drop_database
 from tests.dbt.conftest import TEMP_GRANT, transformer_may_create_temp_tables
+from tests.ingest.test_sealed_originals import catalogue_terms
 
 pytestmark = pytest.mark.slow
 FEED = "politie_registraties"
@@ -154,6 +155,12 @@ def test_nothing_plain_at_rest_and_retention_removes_the_expired_month_everywher
         before = _holding(conn, old_pseudonyms, old.delivery_id)
     assert {"raw.politie_registraties", "marts.fct_registraties", "audit.rejected_rows"} <= set(before), before
 
+    # The last day the catalogue promises to keep January 2022 keeps it; the day after does not.
+    years, _, _ = catalogue_terms(FEED)
+    last_day = date(2022 + years, 1, 31)
+    assert last_day == date(2027, 1, 31)
+    assert json.loads(_cli(url, "retention", "apply", "--today", last_day.isoformat(), "--store", str(store),
+                           "--json")) == []
     purges = json.loads(_cli(url, "retention", "apply", "--today", "2027-02-01", "--store", str(store), "--json"))
     assert {(p["delivery_id"], p["what"], p["rows_removed"]) for p in purges if p["feed"] == FEED} == {
         (old.delivery_id, f"raw.politie_registraties_d{old.delivery_id}", old.rows_loaded),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -13,6 +14,7 @@ import psycopg
 import pytest
 
 from config import PROJECT_ROOT
+from infopositie.catalogue import CATALOGUE
 from ingest.contracts import load_contract
 from ingest.landing import LocalLandingZone
 from ingest.landing.sealed import PlainAtRest, SealedStore
@@ -20,6 +22,7 @@ from ingest.pipeline import ingest_landing
 from ingest.retention import apply
 from ingest.sealing import (
     CHUNK,
+    SEALED_FORM,
     ArchiveKeyFileNotPrivate,
     MissingArchiveKey,
     NotSealed,
@@ -32,6 +35,19 @@ from synthetic.politie import generate_police
 
 FEED = "politie_registraties"
 KEY = bytes(range(32))
+
+
+def catalogue_terms(feed: str) -> tuple[int, int, str]:
+    """What the committed Wpg catalogue promises for a feed: rows kept (years), originals kept
+    (days), and the form the originals are kept in. Tests hold the behaviour to these, not to the
+    contract, so the catalogue cannot say one thing while the platform does another."""
+    text = CATALOGUE.read_text(encoding="utf-8")
+    section = text.split(f"(`{feed}`)", 1)[1].split("\n## ", 1)[0]
+    years = re.search(r"in de vorm hieronder: tot (\d+) jaar na het einde van de periode", section)
+    days = re.search(r"Origineel bestand: versleuteld \(([^)]*)\) in `archive/` of `quarantine/`.*?(\d+) dagen na"
+                     r" ontvangst verwijderd", section)
+    assert years and days, f"the catalogue no longer states the terms of {feed}"
+    return int(years.group(1)), int(days.group(2)), days.group(1)
 
 
 @pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK])
@@ -115,7 +131,8 @@ def test_reprocess_round_trip_in_memory_then_originals_expire_after_archive_days
     assert data[:200] not in sealed_again.read_bytes()
 
     # archive_days after arrival the sealed originals go, the rows stay; reprocess then says why not.
-    days = load_contract(FEED).archive_days
+    _, days, form = catalogue_terms(FEED)
+    assert days == load_contract(FEED).archive_days and form == SEALED_FORM
     assert apply(url, zone, received + timedelta(days=days)) == []
     purges = apply(url, zone, received + timedelta(days=days + 1))
     assert {p.rule for p in purges} == {f"archive_days={days}"} and len(purges) == 2
