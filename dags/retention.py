@@ -9,10 +9,10 @@ as skipped and emits nothing. The logic lives in ingest/retention.py; this file 
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, Param, dag, task
 
 from infopositie.orchestrate import OWNER, RETENTION_DAG_ID, feed_specs, raw_asset_uri
 
@@ -37,6 +37,8 @@ Owner: team-infopositie. Code: `ingest/retention.py`; by hand: `infopositie rete
     max_active_runs=1,
     default_args={"owner": OWNER},
     tags=["housekeeping", "retention"],
+    params={"today": Param(None, type=["null", "string"], format="date",
+                           description="Apply the rules as of this day (JJJJ-MM-DD); empty: the run's own day.")},
 )
 def retention() -> None:
     for spec in feed_specs():
@@ -56,7 +58,9 @@ def retention() -> None:
             from warehouse.connection import warehouse_url
 
             context = get_current_context()
-            today = context["logical_date"].date() if context.get("logical_date") else datetime.now().date()
+            given = context["params"].get("today")
+            logical = context.get("logical_date")
+            today = (date.fromisoformat(given) if given else logical.date() if logical else datetime.now().date())
             purges = [p.as_dict() for p in apply_retention(warehouse_url(), open_landing(load_settings().landing_url),
                                                            today, [load_contract(feed)])]
             for p in purges:
