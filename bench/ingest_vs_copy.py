@@ -43,10 +43,12 @@ def main() -> int:
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
     from ingest.pseudonymise import load_key
+    from ingest.sealing import load_archive_key
     from synthetic.politie import write_police_bench_file
     from tests.conftest import create_scratch_database, drop_database
 
     load_key(load_settings().pseudonym_key_file, create=True)
+    load_archive_key(load_settings().archive_key_file, create=True)  # the ingest seals what it keeps
     work = Path(tempfile.mkdtemp(prefix="infopositie-bench-"))
     try:
         t = time.perf_counter()

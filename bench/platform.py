@@ -66,6 +66,7 @@ def main() -> int:
     from tests.conftest import create_scratch_database, drop_database
 
     os.environ.setdefault("INFOPOSITIE_PSEUDONYM_KEY", secrets.token_hex(32))
+    os.environ.setdefault("INFOPOSITIE_ARCHIVE_KEY", secrets.token_hex(32))
     url = create_scratch_database("bench_platform")
     tmp = Path(tempfile.mkdtemp(prefix="bench-platform-"))
     env = {**os.environ, "INFOPOSITIE_HOME": str(tmp / "home"), "WAREHOUSE_URL": url,

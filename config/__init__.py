@@ -32,6 +32,10 @@ class Env:
     LANDING = "INFOPOSITIE_LANDING"
     PSEUDONYM_KEY = "INFOPOSITIE_PSEUDONYM_KEY"
     PSEUDONYM_KEY_FILE = "INFOPOSITIE_PSEUDONYM_KEY_FILE"
+    # A separate key for the kept originals (ingest/sealing.py), so that the pseudonym key alone
+    # never opens an archived file, and either can be rotated without the other.
+    ARCHIVE_KEY = "INFOPOSITIE_ARCHIVE_KEY"
+    ARCHIVE_KEY_FILE = "INFOPOSITIE_ARCHIVE_KEY_FILE"
     AIRFLOW_HOME = "AIRFLOW_HOME"
     DBT_TARGET = "INFOPOSITIE_DBT_TARGET"
     DBT_MANIFEST = "INFOPOSITIE_DBT_MANIFEST"
@@ -94,6 +98,7 @@ class Settings:
     landing_url: str
     warehouse_url: str | None
     pseudonym_key_file: Path
+    archive_key_file: Path
     airflow_home: Path
     dbt_target_dir: Path
     dbt_manifest: Path
@@ -117,6 +122,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         landing_url=env.get(Env.LANDING) or str(home / "store"),
         warehouse_url=env.get(Env.WAREHOUSE_URL) or None,
         pseudonym_key_file=Path(env.get(Env.PSEUDONYM_KEY_FILE) or home / "secrets" / "pseudonym.key"),
+        archive_key_file=Path(env.get(Env.ARCHIVE_KEY_FILE) or home / "secrets" / "archive.key"),
         airflow_home=Path(env.get(Env.AIRFLOW_HOME) or home / "airflow"),
         dbt_target_dir=dbt_target_dir,
         # A deployment may ship a manifest built in CI elsewhere; by default dbt parse writes it here.

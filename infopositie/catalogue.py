@@ -29,6 +29,7 @@ from typing import Any
 from config import DOCS_DIR, PROJECT_ROOT, REFERENCE_DIR, Role, load_settings
 from ingest.contracts import AGE_BANDS, AGE_UNKNOWN, Contract, all_contracts
 from ingest.contracts.docs import CADENCE_NL
+from ingest.sealing import SEALED_FORM
 
 CATALOGUE = DOCS_DIR / "catalogus_wpg20.md"
 REFERENCE_GEMEENTEN = REFERENCE_DIR / "gemeenten.csv"
@@ -170,6 +171,11 @@ def _feed_section(contract: Contract, relations: list[Relation]) -> list[str]:
         f"- Wat: {' '.join(contract.description.split())}",
         f"- Levering: {CADENCE_NL[contract.cadence]}, in `{contract.raw_table}`",
         f"- Bewaartermijn: {contract.retention_years} jaar",
+        f"- Rijen (`{contract.raw_table}`, de afgeleide tabellen in `staging`, `intermediate` en `marts`, en"
+        f" afgekeurde regels in `audit.rejected_rows`), in de vorm hieronder: tot {contract.retention_years} jaar"
+        " na het einde van de periode die de levering dekt (zonder periode: na ontvangst), daarna verwijderd",
+        f"- Origineel bestand: versleuteld ({SEALED_FORM}) in `archive/` of `quarantine/` van de opslag,"
+        f" {contract.archive_days} dagen na ontvangst verwijderd (uiterlijk samen met de rijen)",
         f"- Opgeslagen zoals geleverd: {names(plain)}",
         f"- Gepseudonimiseerd (versleutelde code, het origineel wordt niet bewaard): {names(pseudonymised, True)}",
     ]
@@ -208,6 +214,28 @@ def render(manifest: dict[str, Any], contracts: list[Contract] | None = None,
         "zijn onthullingsgecontroleerd - 1 tot en met 4 wordt nooit getoond en een verborgen cel is niet",
         "terug te rekenen - en hoe, staat bij elke publicatie. Welke feeds een publicatie gebruikt, volgt",
         "uit de dbt-lineage: van de publicatie terug tot de ruwe tabellen `raw.<feed>`.",
+        "",
+        "## Wat waar bewaard wordt, in welke vorm en hoe lang",
+        "",
+        "- **Ruwe rijen** (`raw.<feed>`, per levering een partitie): identificerende gegevens gepseudonimiseerd"
+        " (HMAC-sleutel), leeftijden als klasse, vrije tekst nooit. Bewaard zolang de bewaartermijn van de"
+        " feed (hieronder) na het einde van de geleverde periode loopt.",
+        "- **Afgeleide rijen** (`staging`, `intermediate`, `marts`): alleen uit `raw` gebouwd; views volgen"
+        " `raw` direct, tabellen bij de eerstvolgende dbt-build, die de bewaartermijn-DAG zelf start.",
+        "- **Afgekeurde regels** (`audit.rejected_rows`): gepseudonimiseerd zoals de ruwe rijen, met de reden;"
+        " dezelfde bewaartermijn als de levering.",
+        f"- **Originele bestanden** (geladen in `archive/`, geweigerd in `quarantine/`): alleen versleuteld"
+        f" ({SEALED_FORM}) met een eigen archiefsleutel, los van de pseudonimiseringssleutel; na het aantal"
+        " dagen van de feed (standaard 90) verwijderd, en uiterlijk met de rijen. Opnieuw verwerken"
+        " (`infopositie reprocess`) ontsleutelt alleen in het geheugen.",
+        "- **Rapport aan de partner** (naast het origineel): regelnummers, kolommen en redenen; weg met de rijen.",
+        "- **Auditgegevens** (`audit.deliveries`, `audit.events`, `audit.purges`): bestandsnaam, controlegetal,"
+        " aantallen en wat wanneer door welke rol is verwijderd; geen inhoud van het bestand.",
+        "- **Publicaties** (`reporting`): geaggregeerd en onthullingsgecontroleerd, zonder rijen per persoon"
+        " of zaak; elke build berekent ze opnieuw uit de rijen die er dan nog zijn.",
+        "",
+        "De dagelijkse Airflow-DAG `retention` (`infopositie retention apply`) past de termijnen toe en legt"
+        " elke verwijdering vast in `audit.purges`: wat, hoeveel rijen, welke regel en welke databaserol.",
         "",
         "## Doelgroepen",
         "",

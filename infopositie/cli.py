@@ -24,6 +24,9 @@ app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(dashboards_app, name="dashboards")
 platform_app = typer.Typer(no_args_is_help=True, help="The running platform: a live Airflow that reacts to drops.")
 app.add_typer(platform_app, name="platform")
+retention_app = typer.Typer(no_args_is_help=True,
+                            help="Retention: nothing row-level kept longer than its contract says.")
+app.add_typer(retention_app, name="retention")
 
 
 def _url() -> str:
@@ -160,6 +163,64 @@ def ingest(
             typer.echo(r.summary_line())
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
+
+
+@app.command()
+def reprocess(
+    delivery_id: int = typer.Argument(..., help="The delivery whose kept original is ingested again."),
+    store: str | None = typer.Option(None, help=STORE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the new delivery as one JSON object."),
+) -> None:
+    """Ingest a delivery again from its sealed original, opened in memory only."""
+    from ingest.landing.sealed import SealedStore
+    from ingest.pseudonymise import load_key
+    from ingest.reprocess import CannotReprocess
+    from ingest.reprocess import reprocess as run
+    from ingest.sealing import load_archive_key
+
+    settings = load_settings()
+    sealed = SealedStore(_open_store(store, existing=True), load_archive_key(settings.archive_key_file))
+    try:
+        result = run(_migrated_url(), sealed, delivery_id, load_key(settings.pseudonym_key_file))
+    except CannotReprocess as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) if as_json else result.summary_line())
+
+
+def _day(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise typer.BadParameter(f"{value!r} is not a day: expected JJJJ-MM-DD, e.g. 2027-02-01")
+    return value
+
+
+@retention_app.command("apply")
+def retention_apply(
+    today: str | None = typer.Option(None, callback=_day, help="Apply the rules as of this day, JJJJ-MM-DD "
+                                                                "(default: today)."),
+    store: str | None = typer.Option(None, help=STORE_HELP),
+    landing: str | None = typer.Option(None, help="The same as --store (the store root or s3:// URL)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per removal."),
+) -> None:
+    """Remove row-level data past its feed's retention_years (raw, rejected rows, kept originals)
+    and kept originals past archive_days; every removal is logged in audit.purges. Derived tables
+    follow at the next build."""
+    from datetime import date
+
+    from ingest.retention import apply
+
+    if store is not None and landing is not None:
+        raise typer.BadParameter("give --store or --landing, not both", param_hint="--store")
+    zone = _open_store(store or landing, existing=True)
+    purges = apply(_migrated_url(), zone, date.fromisoformat(today) if today else date.today())
+    if as_json:
+        typer.echo(json.dumps([p.as_dict() for p in purges], ensure_ascii=False, indent=2))
+        return
+    for p in purges:
+        typer.echo(f"{p.feed:<22} levering {p.delivery_id:>6} {p.rule:<18} {p.rows_removed:>8} rijen  {p.what}")
+    deliveries = {(p.feed, p.delivery_id) for p in purges}
+    typer.echo(f"{len(purges)} verwijderingen, {len(deliveries)} leveringen, "
+               f"{sum(p.rows_removed for p in purges)} rijen")
 
 
 @app.command()

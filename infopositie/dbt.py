@@ -138,9 +138,9 @@ def feed_selector(feed: str) -> str:
 
 
 def changed_feeds(url: str) -> list[str] | None:
-    """The feeds with a delivery loaded after the last successful build that covered them (a full
-    build, or a selective one whose selection named the feed): what an incremental build must
-    rebuild. None when only a full build is right (see selective_build_is_safe)."""
+    """The feeds with a delivery loaded or purged (retention) after the last successful build that
+    covered them (a full build, or a selective one whose selection named the feed): what an
+    incremental build must rebuild. None when only a full build is right (see selective_build_is_safe)."""
     from ingest.contracts import all_contracts
     from warehouse.connection import connect
 
@@ -150,11 +150,12 @@ def changed_feeds(url: str) -> list[str] | None:
     with connect(url, autocommit=True) as conn:
         rows = conn.execute(
             "select f.feed from unnest(%s::text[], %s::text[]) as f(feed, selector)"
-            " where exists (select from audit.deliveries d where d.feed = f.feed and d.status = 'loaded'"
-            "   and d.finished_at > coalesce((select max(r.started_at) from audit.dbt_runs r"
-            "       where r.command = 'build' and r.status = 'geslaagd'"
-            "         and (r.selection is null or strpos(' ' || r.selection || ' ', ' ' || f.selector || ' ') > 0)),"
-            "     '-infinity'))"
+            " cross join lateral (select coalesce(max(r.started_at), '-infinity') as built from audit.dbt_runs r"
+            "     where r.command = 'build' and r.status = 'geslaagd'"
+            "       and (r.selection is null or strpos(' ' || r.selection || ' ', ' ' || f.selector || ' ') > 0)) b"
+            # A delivery purged by retention changes the feed as much as a new one (ingest/retention.py).
+            " where exists (select from audit.deliveries d where d.feed = f.feed"
+            "   and ((d.status = 'loaded' and d.finished_at > b.built) or d.purged_at > b.built))"
             " order by 1",
             (feeds, [feed_selector(feed) for feed in feeds])).fetchall()
     return [feed for (feed,) in rows]

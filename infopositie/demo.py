@@ -36,6 +36,7 @@ def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, 
     from ingest.landing import open_landing
     from ingest.pseudonymise import load_key
     from ingest.raw_tables import ensure_raw_tables
+    from ingest.sealing import load_archive_key
     from warehouse.connection import warehouse_url
     from warehouse.migrate import migrate
 
@@ -45,6 +46,7 @@ def run_demo(start: str = DEMO_START, end: str = DEMO_END, quarters: tuple[str, 
     applied = migrate(url)
     ensure_raw_tables(url)
     load_key(settings.pseudonym_key_file, create=True)  # a local key on first run; production: secrets store
+    load_archive_key(settings.archive_key_file, create=True)  # seals the kept originals (ingest/sealing.py)
     _done(t, f"{'embedded default' if not settings.warehouse_url else 'WAREHOUSE_URL'}, "
              f"{len(applied)} new migrations")
 

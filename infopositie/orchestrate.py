@@ -32,6 +32,7 @@ DAGS_FOLDER = PROJECT_ROOT / "dags"
 AIRFLOW_DATABASE = "airflow"
 OWNER = "team-infopositie"
 DBT_DAG_ID = "dbt_build"
+RETENTION_DAG_ID = "retention"
 REPORTING_ASSET_URI = "infopositie://reporting/lokaal_beeld_kwartaal"
 _DB_STAMP = ".infopositie-db-stamp.json"
 
@@ -247,6 +248,15 @@ def run_dbt_dag(settings: Settings | None = None) -> dict[str, Any]:
     return _run_in_child([DBT_DAG_ID], {}, settings)
 
 
+def run_retention_dag(today: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """Run the retention DAG once, now, as of `today` (JJJJ-MM-DD; default the run's own day).
+    Returns {"retention": {"state", "run_id", "tasks"}}."""
+    settings = settings or load_settings()
+    _prepare_warehouse(settings)
+    ensure_airflow_db(settings)
+    return _run_in_child([RETENTION_DAG_ID], {"today": today}, settings)
+
+
 def _prepare_warehouse(settings: Settings) -> str:
     """The same as the CLI does before ingest/build: pending migrations and raw tables."""
     from ingest.raw_tables import ensure_raw_tables
@@ -289,7 +299,7 @@ def _dag_test(dag_ids: list[str], conf: dict[str, Any]) -> dict[str, Any]:
                 XComModel.get_many(run_id=dr.run_id, key="deliveries", dag_ids=dag_id, task_ids="ingest")).first()
             if xcom is not None:
                 entry["deliveries"] = XComModel.deserialize_value(xcom)
-            elif dag_id != DBT_DAG_ID:
+            elif dag_id not in (DBT_DAG_ID, RETENTION_DAG_ID):
                 entry["deliveries"] = []
         summary[dag_id] = entry
     return summary

@@ -49,6 +49,7 @@ from infopositie.orchestrate import (
     AIRFLOW_DATABASE,
     DBT_DAG_ID,
     PROJECT_ROOT,
+    RETENTION_DAG_ID,
     _airflow_exe,
     _child_env,
     _sqlalchemy_url,
@@ -282,7 +283,7 @@ def _healthy(report: dict[str, Any] | None) -> bool:
 
 
 def platform_dag_ids() -> list[str]:
-    return [*(ingest_dag_id(s["feed"]) for s in feed_specs()), DBT_DAG_ID]
+    return [*(ingest_dag_id(s["feed"]) for s in feed_specs()), DBT_DAG_ID, RETENTION_DAG_ID]
 
 
 def _unpause_platform_dags(airflow_url: str, deadline: float, check: Any) -> None:
@@ -385,11 +386,13 @@ def _prepare(settings: Settings, server_url: str, env: dict[str, str]) -> None:
     renders its per-model tasks from."""
     from ingest.pseudonymise import load_key
     from ingest.raw_tables import ensure_raw_tables
+    from ingest.sealing import load_archive_key
     from warehouse.migrate import migrate
 
-    # The local pseudonymisation key, made on first use as the demo does (production sets
-    # INFOPOSITIE_PSEUDONYM_KEY from its secrets store); without it every ingest task would fail.
+    # The local pseudonymisation and archive keys, made on first use as the demo does (production
+    # sets them from its secrets store); without them every ingest task would fail.
     load_key(settings.pseudonym_key_file, create=True)
+    load_archive_key(settings.archive_key_file, create=True)
     migrate(server_url)
     ensure_raw_tables(server_url)
     saved = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")

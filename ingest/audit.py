@@ -29,10 +29,14 @@ def event(conn: psycopg.Connection, delivery_id: int | None, name: str, detail: 
 
 
 def find_same_bytes(conn: psycopg.Connection, feed: str, sha256: str, delivery_id: int) -> int | None:
+    # A kept original ingested again on purpose (`infopositie reprocess`) is no duplicate of itself.
     row = conn.execute(
-        "select delivery_id from audit.deliveries where feed = %s and sha256 = %s and delivery_id <> %s"
-        " and status in ('loaded', 'quarantined') order by delivery_id limit 1",
-        (feed, sha256, delivery_id),
+        "select delivery_id from audit.deliveries where feed = %(feed)s and sha256 = %(sha)s"
+        " and delivery_id <> %(id)s and status in ('loaded', 'quarantined')"
+        " and not exists (select 1 from audit.reprocess_requests r"
+        "                 where r.feed = %(feed)s and r.sha256 = %(sha)s and r.done_at is null)"
+        " order by delivery_id limit 1",
+        {"feed": feed, "sha": sha256, "id": delivery_id},
     ).fetchone()
     return row[0] if row else None
 

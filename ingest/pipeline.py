@@ -27,8 +27,10 @@ from ingest.contracts import contract_for_key, load_contract
 from ingest.delivery import Delivery, DeliveryResult
 from ingest.errors import FileRefused
 from ingest.landing import LandingZone
+from ingest.landing.sealed import SealedStore
 from ingest.pseudonymise import load_key
 from ingest.raw_tables import ensure_raw_tables
+from ingest.sealing import load_archive_key
 from ingest.steps import audit_table, keep, pseudonymise, publish, read, receive, type_values, validate, write
 from ingest.steps.read import period_of
 from ingest.steps.type_values import load_reference
@@ -82,12 +84,15 @@ class FeedLoader:
 
 
 def ingest_landing(zone: LandingZone, url: str, *, feeds: list[str] | None = None, progress: bool = False,
-                   key: bytes | None = None) -> list[DeliveryResult]:
+                   key: bytes | None = None, archive_key: bytes | None = None) -> list[DeliveryResult]:
     """Process every waiting file (optionally only those of some feeds), oldest name first.
-    `key` is the pseudonymisation key; by default the one the settings point to."""
+    `key` is the pseudonymisation key, `archive_key` the key originals are sealed with; by default
+    the ones the settings point to."""
     ensure_raw_tables(url, [load_contract(f) for f in feeds] if feeds else None)
     if key is None:
         key = load_key(load_settings().pseudonym_key_file)
+    if not isinstance(zone, SealedStore):
+        zone = SealedStore(zone, archive_key or load_archive_key(load_settings().archive_key_file))
     loader = FeedLoader(zone, url, key)
     keys = [k for k in zone.waiting() if feeds is None or (contract_for_key(k) and contract_for_key(k).feed in feeds)]
     results: list[DeliveryResult] = []

@@ -106,7 +106,18 @@ def pseudonym_key(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A test key, set through the environment exactly as production does."""
     key = bytes(range(32))
     os.environ["INFOPOSITIE_PSEUDONYM_KEY"] = key.hex()
+    # Every ingest seals the originals it keeps; tests that load set both keys as production does.
+    os.environ["INFOPOSITIE_ARCHIVE_KEY"] = ARCHIVE_KEY.hex()
     return key
+
+
+ARCHIVE_KEY = bytes(range(100, 132))
+
+
+@pytest.fixture(scope="session")
+def archive_key(pseudonym_key: bytes) -> bytes:
+    """The key the kept originals are sealed with in tests (set by `pseudonym_key`)."""
+    return ARCHIVE_KEY
 
 
 @pytest.fixture(scope="session")

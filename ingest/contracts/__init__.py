@@ -146,7 +146,9 @@ class Contract(BaseModel):
     also_landing_prefixes: list[str] = Field(default_factory=list)
     cadence: Literal["monthly", "quarterly", "yearly", "any"]
     freshness: Freshness
-    retention_years: int
+    retention_years: int       # row-level data (raw, derived tables, rejected rows) and its originals
+    # How long the sealed original of a delivery is kept for reprocessing (ingest/retention.py).
+    archive_days: int = Field(default=90, ge=1)
     format: Literal["csv", "xlsx", "json", "csv_or_xlsx"]
     csv: CsvOptions = Field(default_factory=CsvOptions)
     xlsx: XlsxOptions = Field(default_factory=XlsxOptions)

@@ -71,7 +71,9 @@ def render_partner_page(contract: Contract) -> str:
         f"- Formaat: {contract.format.upper()}" + (
             f", scheidingsteken `{contract.csv.delimiter}`, kopregel op regel 1 (kolomnamen niet hoofdlettergevoelig,"
             " volgorde vrij), UTF-8 (met of zonder BOM) of Windows-1252" if contract.format == "csv" else ""),
-        f"- Bewaartermijn in het platform: {contract.retention_years} jaar",
+        f"- Bewaartermijn in het platform: {contract.retention_years} jaar na het einde van de periode van de"
+        " levering; daarna worden de regels verwijderd",
+        f"- Uw originele bestand: versleuteld bewaard, {contract.archive_days} dagen na ontvangst verwijderd",
         "",
         "## Kolommen",
         "| kolom | soort | regels | betekenis |",
@@ -83,7 +85,8 @@ def render_partner_page(contract: Contract) -> str:
         "",
         "## Wanneer wordt een bestand of regel geweigerd?",
         "Elke levering krijgt een leveringsrapport met de uitkomst. Het originele bestand wordt altijd"
-        " ongewijzigd bewaard; er gaat niets verloren.",
+        " versleuteld bewaard (ook een geweigerd bestand), zodat het na een correctie aan onze kant opnieuw"
+        " verwerkt kan worden; er gaat niets verloren zolang het bewaard wordt.",
         "",
         "**Het hele bestand wordt geweigerd (quarantaine)** als:",
         "- het bestand leeg is, alleen een kopregel heeft, of geen tekstbestand is (bijvoorbeeld een Excel-bestand"

@@ -73,5 +73,21 @@ class LocalLandingZone:
     def exists(self, key: str, area: Area = "landing") -> bool:
         return self._path(key, area).exists()
 
+    def delete(self, key: str, area: Area) -> bool:
+        path = self._path(key, area)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def key_for(self, location: str) -> tuple[Area, str]:
+        path = Path(location).resolve()
+        for area in AREAS:
+            base = (self.root / area).resolve()
+            if path.is_relative_to(base):
+                return area, str(path.relative_to(base))
+        raise ValueError(f"not a location in this store: {location}")
+
     def describe(self) -> str:
         return str(self.root / "landing")

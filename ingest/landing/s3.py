@@ -193,6 +193,31 @@ class S3LandingZone:
             _reraise(err, self.location(key, area))
         return True
 
+    def delete(self, key: str, area: Area) -> bool:
+        object_key = self._object_key(key, area)
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=object_key)
+        except ClientError as err:
+            if _code(err) in _NOT_FOUND:
+                return False
+            _reraise(err, self.location(key, area))
+        if area == "landing":
+            expected = self._read_etags.pop(key, None)
+            if expected is not None and head["ETag"] != expected:
+                raise LandingFileChanged(f"{self.location(key)} changed after it was read; not removed")
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=object_key)
+        except ClientError as err:
+            _reraise(err, self.location(key, area))
+        return True
+
+    def key_for(self, location: str) -> tuple[Area, str]:
+        for area in AREAS:
+            prefix = f"s3://{self.bucket}/{self._area_prefix(area)}"
+            if location.startswith(prefix) and len(location) > len(prefix):
+                return area, location[len(prefix):]
+        raise ValueError(f"not a location in this store: {location}")
+
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self._area_prefix('landing')}"
 

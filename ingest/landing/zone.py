@@ -1,9 +1,9 @@
 """What every landing store offers, whatever holds it: the `LandingZone` interface and its areas.
 
 One store, three areas: `landing/` (waiting files, under each partner's prefix), `archive/`
-(every processed original, unchanged) and `quarantine/` (refused originals plus the partner
-report). A local folder (local.py, the embedded default) and S3-compatible object storage (s3.py,
-production) serve the same interface, so the pipeline never knows which it has.
+(every processed original, sealed: ingest/landing/sealed.py) and `quarantine/` (refused originals,
+sealed, plus the partner report). A local folder (local.py, the embedded default) and
+S3-compatible object storage (s3.py, production) serve the same interface, so the pipeline never knows which it has.
 """
 from __future__ import annotations
 
@@ -26,5 +26,11 @@ class LandingZone(Protocol):
         """Move a landing file, unchanged, into another area; returns its new location."""
 
     def exists(self, key: str, area: Area = "landing") -> bool: ...
+
+    def delete(self, key: str, area: Area) -> bool:
+        """Remove an object (a landing file only if it is still the one read); False if absent."""
+
+    def key_for(self, location: str) -> tuple[Area, str]:
+        """The area and key of a location this store returned (the audit trail keeps locations)."""
 
     def describe(self) -> str: ...

@@ -1,6 +1,7 @@
-"""Step 9, keep: the original is moved, unchanged, to the archive (loaded, duplicate) or to
-quarantine (refused), a file with a problem gets the partner's report beside it, and the audit
-record learns where both are. Each outcome returns the caller's `DeliveryResult`."""
+"""Step 9, keep: the original is sealed (encrypted with the archive key, ingest/sealing.py) into the
+archive (loaded, duplicate) or quarantine (refused) and leaves landing, a file with a problem gets
+the partner's report beside it, and the audit record learns where both are. Each outcome returns
+the caller's `DeliveryResult`. Nothing is kept plain: the store must be a `SealedStore`."""
 from __future__ import annotations
 
 from typing import Literal
@@ -11,6 +12,7 @@ from ingest import audit, load, report
 from ingest.delivery import Delivery, DeliveryResult
 from ingest.errors import FileRefused, RejectedRow
 from ingest.landing import LandingZone
+from ingest.landing.sealed import PlainAtRest, SealedStore
 
 Area = Literal["archive", "quarantine"]
 
@@ -61,8 +63,12 @@ def duplicate(conn: psycopg.Connection, zone: LandingZone, delivery: Delivery, s
 
 
 def _keep_original(zone: LandingZone, delivery: Delivery, area: Area, subfolder: str | None) -> str:
+    if not isinstance(zone, SealedStore):
+        raise PlainAtRest("originals are kept only sealed: pass the store as a SealedStore (ingest_landing does)")
     folder = f"{delivery.feed}/{subfolder}" if subfolder else delivery.feed
-    return zone.move(delivery.key, area, f"{folder}/{delivery.delivery_id}__{delivery.file_name}")
+    # The bytes that were read and loaded are the ones sealed, so the archive holds what was loaded.
+    return zone.keep(delivery.key, delivery.data, area, f"{folder}/{delivery.delivery_id}__{delivery.file_name}",
+                     delivery.delivery_id)
 
 
 def _write_report(zone: LandingZone, delivery: Delivery, area: Area, *, status: str, received: int, loaded: int,

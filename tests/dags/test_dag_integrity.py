@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from config import DBT_PROJECT_DIR, PROJECT_ROOT
-from infopositie.orchestrate import DAGS_FOLDER, DBT_DAG_ID, OWNER, ingest_dag_id, raw_asset_uri
+from infopositie.orchestrate import DAGS_FOLDER, DBT_DAG_ID, OWNER, RETENTION_DAG_ID, ingest_dag_id, raw_asset_uri
 from ingest.contracts import all_contracts
 
 # The parse-time budget of one DAG file, on top of what the dag-processor has already imported.
@@ -157,6 +157,8 @@ def test_retries_only_on_io_tasks(dagbag: dict) -> None:
     for dag_id, dag in dagbag["dags"].items():
         if dag_id.startswith("ingest_"):
             assert dag["retries"]["wait_for_files"] > 0 and dag["retries"]["ingest"] > 0
+        if dag_id == RETENTION_DAG_ID:  # every task reads and deletes in the warehouse and the store
+            assert all(n > 0 for n in dag["retries"].values()), dag["retries"]
         if dag_id == DBT_DAG_ID:
             # The producer's `dbt build` talks to the warehouse (and fails without retry when a
             # model or test failed: infopositie.dbt_watch.retry_only_on_io); the model tasks only
@@ -173,6 +175,14 @@ def test_dbt_model_tasks_start_and_end_in_the_triggerer(dagbag: dict) -> None:
     in_worker = set(dag["tasks"]) - set(dag["start_in_triggerer"])
     assert in_worker == {"dbt_producer_watcher", "reporting_ready"}, in_worker
     assert len(dag["start_in_triggerer"]) > 100
+
+
+def test_retention_runs_daily_per_feed_and_rebuilds_what_it_purged(dagbag: dict) -> None:
+    dag = dagbag["dags"][RETENTION_DAG_ID]
+    assert dag["timetable"] in ("DailyTimetable", "CronTriggerTimetable", "CronDataIntervalTimetable"), dag["timetable"]
+    assert dag["owner"] == OWNER
+    # A feed whose rows were purged emits its raw Asset, so the dbt DAG rebuilds what derives from it.
+    assert dag["outlets"] == {f"apply_{c.feed}": [raw_asset_uri(c.feed)] for c in all_contracts()}
 
 
 _TIME_ONE_FILE = """

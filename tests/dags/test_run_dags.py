@@ -15,10 +15,12 @@ from config import load_settings
 from infopositie.orchestrate import (
     DBT_DAG_ID,
     REPORTING_ASSET_URI,
+    RETENTION_DAG_ID,
     ingest_dag_id,
     raw_asset_uri,
     run_dbt_dag,
     run_feed_dags,
+    run_retention_dag,
 )
 from ingest.landing import LocalLandingZone
 
@@ -56,6 +58,7 @@ def landing(tmp_path: Path, fresh_warehouse_url: str, airflow_db: str,
     monkeypatch.setenv("WAREHOUSE_URL", fresh_warehouse_url)
     monkeypatch.setenv("INFOPOSITIE_LANDING", str(tmp_path / "store"))
     monkeypatch.setenv("INFOPOSITIE_PSEUDONYM_KEY", secrets.token_hex(32))
+    monkeypatch.setenv("INFOPOSITIE_ARCHIVE_KEY", secrets.token_hex(32))
     monkeypatch.delenv("AIRFLOW_HOME", raising=False)
     monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", sqlalchemy_url)
     monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC", sqlalchemy_url)
@@ -128,3 +131,27 @@ def test_dbt_dag_builds_the_project_through_cosmos(landing: LocalLandingZone, ai
     assert run["state"] == "success"
     assert len(run["tasks"]) > 2  # rendered per model from the manifest, not the one-task fallback
     assert [e["task"] for e in _asset_events(airflow_db, run["run_id"], REPORTING_ASSET_URI)] == ["reporting_ready"]
+
+
+@pytest.mark.slow
+def test_retention_dag_purges_the_expired_month_and_emits_the_feed_asset(
+        landing: LocalLandingZone, fresh_warehouse_url: str, airflow_db: str) -> None:
+    old = VALID_CSV.replace("-2026", "-2021").replace("-2025", "-2020")  # January 2021: expired in 2026-02
+    landing.put("politie/registraties/registraties_online_202101.csv", old.encode("utf-8"))
+    landing.put("politie/registraties/registraties_online_202601.csv", VALID_CSV.encode("utf-8"))
+    assert run_feed_dags([FEED], settings=load_settings())[DAG_ID]["state"] == "success"
+
+    run = run_retention_dag("2026-02-01", settings=load_settings())[RETENTION_DAG_ID]
+    print(f"\n{RETENTION_DAG_ID}: {run['state']} {run['tasks']}")
+    assert run["state"] == "success"
+    assert run["tasks"][f"apply_{FEED}"] == "success"
+    assert {state for task, state in run["tasks"].items() if task != f"apply_{FEED}"} == {"skipped"}
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        periods = [p for (p,) in conn.execute("select d.period from raw.politie_registraties r"
+                                              " join audit.deliveries d using (delivery_id) group by 1")]
+        logged = conn.execute("select actor, rule from audit.purges group by 1, 2").fetchall()
+    assert periods == ["2026-01"]
+    assert logged == [("loader", "retention_years=5")]
+    events = _asset_events(airflow_db, run["run_id"])
+    assert [e["task"] for e in events] == [f"apply_{FEED}"]
+    assert events[0]["extra"]["rows_removed"] == 3

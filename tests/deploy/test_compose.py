@@ -136,6 +136,9 @@ def test_the_pseudonym_key_is_a_docker_secret_for_every_airflow_process():
             assert "pseudonym_key" in service.get("secrets", [])
             assert environment(service)["INFOPOSITIE_PSEUDONYM_KEY_FILE"] == "/run/secrets/pseudonym_key"
             assert "INFOPOSITIE_PSEUDONYM_KEY" not in environment(service)
+            assert "archive_key" in service.get("secrets", [])
+            assert environment(service)["INFOPOSITIE_ARCHIVE_KEY_FILE"] == "/run/secrets/archive_key"
+            assert "INFOPOSITIE_ARCHIVE_KEY" not in environment(service)
 
 
 # --- SeaweedFS ------------------------------------------------------------------------------------
@@ -354,7 +357,7 @@ def test_every_airflow_process_shares_the_fernet_key_jwt_secret_and_api_secret_k
         assert value and re.fullmatch(REQUIRED_VAR, value)
     # The pseudonymisation key too, as the same Docker secret.
     for name, service in airflow_processes().items():
-        assert service["secrets"] == ["pseudonym_key"], name
+        assert service["secrets"] == ["pseudonym_key", "archive_key"], name
 
 
 def test_the_worker_scales_with_docker_compose_scale():

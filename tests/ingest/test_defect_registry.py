@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from ingest.landing import LocalLandingZone
+from ingest.sealing import unseal
 from synthetic import DEFECTS, build_deliveries
+from tests.conftest import ARCHIVE_KEY
 from tests.ingest.helpers import feed_sample, run
 
 
@@ -45,4 +47,4 @@ def test_defect_ends_as_the_spec_says(name, clean_files, fresh_warehouse_url, ps
         assert "GEWEIGERD" in Path(result.report_key).read_text(encoding="utf-8")
     assert result.reasons or defect.outcome == "accepted"
     kept = Path(result.stored_key).read_bytes()
-    assert kept == data
+    assert kept != data and unseal(kept, ARCHIVE_KEY, result.delivery_id) == data  # sealed, and those bytes

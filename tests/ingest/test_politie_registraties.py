@@ -12,6 +12,8 @@ import psycopg
 import pytest
 
 from ingest.landing import LocalLandingZone
+from ingest.sealing import unseal
+from tests.conftest import ARCHIVE_KEY
 from tests.ingest.helpers import (
     HEADER,
     SECRET_TEXT,
@@ -277,7 +279,8 @@ def test_archived_original_matches_the_audited_checksum(zone, url):
     with psycopg.connect(url) as conn:
         sha, stored = conn.execute("select sha256, stored_key from audit.deliveries where delivery_id = %s",
                                    (result.delivery_id,)).fetchone()
-    assert hashlib.sha256(Path(stored).read_bytes()).hexdigest() == sha == hashlib.sha256(data).hexdigest()
+    original = unseal(Path(stored).read_bytes(), ARCHIVE_KEY, result.delivery_id)
+    assert hashlib.sha256(original).hexdigest() == sha == hashlib.sha256(data).hexdigest()
 
 
 def test_audit_trail_records_every_step(zone, url):

@@ -56,6 +56,7 @@ def platform_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     url = create_scratch_database("platform")
     env = {**os.environ, "INFOPOSITIE_HOME": str(tmp_path / "home"), "WAREHOUSE_URL": url,
            "INFOPOSITIE_LANDING": str(tmp_path / "store"), "INFOPOSITIE_PSEUDONYM_KEY": secrets.token_hex(32),
+           "INFOPOSITIE_ARCHIVE_KEY": secrets.token_hex(32),
            # The triggerer looks every 5 s instead of 30 s: the test waits less, nothing else changes.
            "INFOPOSITIE_LANDING_POLL_SECONDS": "5"}
     for key in ("AIRFLOW_HOME", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"):

@@ -11,6 +11,8 @@ import pytest
 
 from ingest.landing.s3_policies import PLATFORM
 from ingest.pipeline import ingest_landing
+from ingest.sealing import unseal
+from tests.conftest import ARCHIVE_KEY
 from tests.ingest.helpers import HEADER, csv_bytes, current_rows, valid_rows
 from tests.s3.conftest import zone_for
 from tests.s3.test_landing_s3 import all_objects
@@ -47,20 +49,21 @@ def test_partner_delivery_is_loaded_and_archived_in_the_bucket(store, url):
     assert len(current_rows(url)) == 12
 
     objects = all_objects(store)
-    archived = f"archive/politie_registraties/2026-01/{loaded.delivery_id}__{NAME}"
+    archived = f"archive/politie_registraties/2026-01/{loaded.delivery_id}__{NAME}.sealed"
     assert loaded.stored_key == f"s3://infopositie/{archived}"
-    assert objects[archived] == good  # byte for byte
-    quarantined = f"quarantine/politie_registraties/{refused.delivery_id}__registraties_online_202602.csv"
+    assert unseal(objects[archived], ARCHIVE_KEY, loaded.delivery_id) == good  # sealed, byte for byte inside
+    assert good not in objects[archived]
+    quarantined = f"quarantine/politie_registraties/{refused.delivery_id}__registraties_online_202602.csv.sealed"
     report = (f"quarantine/rapporten/politie_registraties/{refused.delivery_id}"
               "__registraties_online_202602.csv.rapport.txt")
-    assert objects[quarantined] == broken
+    assert unseal(objects[quarantined], ARCHIVE_KEY, refused.delivery_id) == broken
     assert refused.report_key == f"s3://infopositie/{report}"
     assert "GEWEIGERD" in objects[report].decode("utf-8") and "'modus'" in objects[report].decode("utf-8")
     assert not [k for k in objects if k.startswith("landing/")]  # nothing left waiting
 
     audit = {d["delivery_id"]: d for d in deliveries(url)}
     assert audit[loaded.delivery_id]["stored_key"] == loaded.stored_key
-    assert audit[loaded.delivery_id]["sha256"] == hashlib.sha256(objects[archived]).hexdigest()
+    assert audit[loaded.delivery_id]["sha256"] == hashlib.sha256(good).hexdigest()
     assert audit[loaded.delivery_id]["object_key"] == KEY and audit[loaded.delivery_id]["partner"] == "politie"
     assert audit[refused.delivery_id]["report_key"] == refused.report_key
 
@@ -76,10 +79,12 @@ def test_duplicate_upload_is_recognised(store, url):
     assert (first.status, second.status) == ("loaded", "duplicate")
     assert str(first.delivery_id) in second.reasons[0]
     assert len(current_rows(url)) == 5
-    assert second.stored_key == f"s3://infopositie/archive/politie_registraties/dubbel/{second.delivery_id}__{NAME}"
+    assert second.stored_key == (f"s3://infopositie/archive/politie_registraties/dubbel/{second.delivery_id}__{NAME}"
+                                 ".sealed")
     objects = all_objects(store)
     originals = {k: v for k, v in objects.items() if k.startswith("archive/")}
-    assert len(originals) == 2 and all(v == data for v in originals.values())
+    opened = [unseal(v, ARCHIVE_KEY, int(k.rsplit("/", 1)[1].split("__")[0])) for k, v in originals.items()]
+    assert len(originals) == 2 and opened == [data, data]
     assert platform.waiting() == []
     assert [d["status"] for d in deliveries(url)] == ["loaded", "duplicate"]
     assert deliveries(url)[1]["duplicate_of"] == first.delivery_id
