@@ -163,9 +163,9 @@ def _up_drop_down(env: dict[str, str], *up_args: str, while_up: Any = None) -> d
 
 @pytest.mark.slow
 def test_a_drop_reaches_the_marts_on_the_local_executor(platform_env: dict[str, str]) -> None:
-    from infopositie.orchestrate import DBT_DAG_ID, feed_specs, ingest_dag_id
+    from infopositie.orchestrate import DBT_DAG_ID, RETENTION_DAG_ID, feed_specs, ingest_dag_id
 
-    dag_ids = [DBT_DAG_ID, *(ingest_dag_id(spec["feed"]) for spec in feed_specs())]
+    dag_ids = [DBT_DAG_ID, RETENTION_DAG_ID, *(ingest_dag_id(spec["feed"]) for spec in feed_specs())]
     run = _up_drop_down(platform_env, while_up=lambda info: _airflow_ui_lists(
         info["airflow_url"], dag_ids, Path(platform_env["INFOPOSITIE_HOME"]).parent / "airflow-dags.png"))
     assert run["info"]["executor"] == "local"
