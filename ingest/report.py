@@ -13,7 +13,7 @@ def _n(value: int | None) -> str:
     return f"{value or 0:,}".replace(",", ".")
 
 
-def render(*, contract: Contract | None, file_name: str, object_key: str, sha256: str, status: str,
+def render(*, contract: Contract | None, file_name: str, object_key: str, sha256: str | None, status: str,
            received_at: datetime, rows_received: int | None, rows_loaded: int | None,
            rows_rejected: int | None, reasons: list[str], rejected_rows: list[tuple[int, list[str]]],
            delivery_id: int) -> str:
@@ -30,7 +30,7 @@ def render(*, contract: Contract | None, file_name: str, object_key: str, sha256
         f"Gegevensstroom:  {feed}",
         f"Leveringsnummer: {delivery_id}",
         f"Ontvangen op:    {received_at:%d-%m-%Y %H:%M} (UTC)",
-        f"Controlegetal:   SHA-256 {sha256}",
+        f"Controlegetal:   SHA-256 {sha256}" if sha256 else "Controlegetal:   geen (het bestand is niet gelezen)",
         "",
         f"Uitkomst: {outcome}",
         f"Regels: ontvangen {_n(rows_received)}, geladen {_n(rows_loaded)}, afgekeurd {_n(rows_rejected)}.",
