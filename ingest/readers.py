@@ -95,7 +95,7 @@ def _map_header(names: list[str], contract: Contract) -> tuple[list[str | None],
     seen: set[str] = set()
     for position, raw in enumerate(names, start=1):
         name = raw.strip().strip('"').strip().lower().lstrip("\ufeff")
-        if name in seen:
+        if name in seen and name in known:  # a name outside the contract is not quoted: it may be data
             raise FileRefused(f"De kolom '{name}' staat twee keer in de kopregel (kolom {position}).")
         seen.add(name)
         if name in known:
