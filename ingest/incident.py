@@ -42,4 +42,4 @@ def internal_error(conn: psycopg.Connection | None, delivery_id: int | None, key
     return FileRefused(
         "Het platform kon dit bestand door een storing aan onze kant niet verwerken; er is niets uit geladen. "
         f"Het team Infopositie onderzoekt de storing onder incidentnummer {incident}. Noem dat nummer als u "
-        "contact opneemt; het bestand opnieuw aanleveren is pas nodig als wij daarom vragen.")
+        "contact opneemt; opnieuw aanleveren is pas nodig als wij daarom vragen.")

@@ -46,7 +46,11 @@ def render(*, contract: Contract | None, file_name: str, object_key: str, sha256
         lines += [f"- regel {line}: {'; '.join(msgs)}" for line, msgs in shown]
         lines.append("")
     lines += ["Wat nu?"]
-    if status == "quarantined":
+    if status == "quarantined" and any("incidentnummer" in r for r in reasons):
+        # Our fault, not the file's (ingest/incident.py): nothing for the partner to repair.
+        lines.append("- U hoeft het bestand niet te herstellen; het team Infopositie onderzoekt de storing (zie het "
+                     "incidentnummer hierboven).")
+    elif status == "quarantined":
         lines.append("- Herstel het bestand en lever het opnieuw aan onder dezelfde naam en in dezelfde map.")
     elif rows_rejected:
         lines.append("- De goedgekeurde regels zijn geladen. Wilt u de afgekeurde regels alsnog laten meetellen, "

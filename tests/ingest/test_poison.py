@@ -220,6 +220,9 @@ def test_one_run_over_poison_files_gives_every_file_one_outcome(fresh_warehouse_
     assert "storing aan onze kant" in internal and "incidentnummer INC-" in internal
     incident = internal.split("incidentnummer ")[1].split(".")[0]
     assert f"incident {incident}" in stderr  # the engineers find the detail under the same number
+    (report,) = (store / "quarantine").rglob("*registraties_online_202603.csv.rapport.txt")
+    assert incident in report.read_text(encoding="utf-8")
+    assert "U hoeft het bestand niet te herstellen" in report.read_text(encoding="utf-8")
 
     print(f"peak memory: largest process {max_rss / GIB:.2f} GiB, process tree (sampled) {peak[0] / GIB:.2f} GiB")
     assert max_rss < 2 * GIB and peak[0] < 2 * GIB, (max_rss / GIB, peak[0] / GIB)
