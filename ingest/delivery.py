@@ -40,7 +40,7 @@ class Delivery:
 
     key: str
     data: bytes = field(repr=False)
-    sha256: str
+    sha256: str | None                 # None: not read (larger than the feed allows)
     contract: Contract | None          # None: the file lies in no feed's folder
     folder: str | None                 # the partner folder it was delivered in
     delivery_id: int

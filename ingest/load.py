@@ -88,6 +88,7 @@ class CopyWriter:
             t.start()
 
     def _drain(self, conn: psycopg.Connection, chunks: queue.Queue[pa.Table | None], statement) -> None:
+        ended = False  # the end of the chunks was taken: the server's error can come only at the end
         try:
             cursor = conn.cursor()
             # Queued: sending runs in psycopg's own thread, so this one encodes the next chunk
@@ -97,9 +98,10 @@ class CopyWriter:
                     copy.write(_to_csv(chunk))
                     if self._failure:
                         raise RuntimeError("another COPY connection failed")
+                ended = True
         except BaseException as err:  # noqa: BLE001 - re-raised in finish()
             self._failure.append(err)
-            while chunks.get() is not None:
+            while not ended and chunks.get() is not None:
                 pass
 
     def put(self, frame: pd.DataFrame | pa.Table) -> None:

@@ -63,6 +63,9 @@ _GEMEENTE = re.compile(r"^(?:GM)?(\d{1,4})$", re.IGNORECASE)
 _DATE_NL = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _INT = re.compile(r"^[+-]?\d+$")
+# More digits than any stored whole number has (int8: 19): such a value does not fit its column,
+# and Python would refuse to convert one of thousands of digits at all.
+MAX_INT_DIGITS = 18
 _DEC_NL = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
 _DEC_POINT = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 
@@ -92,17 +95,25 @@ def _gemeente(label: str, v: str, ref: Reference) -> tuple[str | None, str | Non
     return code, None
 
 
+def too_large(column: Column) -> str:
+    """A number too large to store, named without its digits (there may be thousands)."""
+    return f"{column.name}: getal is te groot om op te slaan"
+
+
 def _convert_numbers(column: Column, values: pd.Series, decimal_comma: bool) -> tuple[list, dict[int, str]]:
     """Vectorised: a month of amounts can hold hundreds of thousands of distinct values."""
     text = pd.Series(values.to_numpy(dtype=object), dtype="str")
     if column.type == "integer":
         ok = text.str.fullmatch(_INT.pattern).fillna(False).to_numpy(dtype=bool)
+        huge = ok & (text.str.lstrip("+-").str.len().fillna(0).to_numpy() > MAX_INT_DIGITS)
+        ok &= ~huge
         parsed = pd.to_numeric(text.where(ok), errors="coerce")
         out = [int(v) if ok_ else None for v, ok_ in zip(parsed.tolist(), ok)]
         show = column.personal is None
         errors = {int(i): f"{column.name}: "
                   + (f"'{values.iloc[i]}' is geen geheel getal" if show else "geen geheel getal")
-                  for i in np.flatnonzero(~ok)}
+                  for i in np.flatnonzero(~ok & ~huge)}
+        errors.update({int(i): too_large(column) for i in np.flatnonzero(huge)})
         return out, errors
     comma = decimal_comma and column.type == "decimal"
     pattern = _DEC_NL if comma else _DEC_POINT
@@ -144,7 +155,10 @@ def _convert(column: Column, values: pd.Series, contract: Contract, ref: Referen
                 errors[i] = f"{label}: '{v}' is geen geldige datum (gebruik dd-mm-jjjj of jjjj-mm-dd)"
             out.append(d)
         elif t == "integer":
-            if _INT.match(v):
+            if _INT.match(v) and len(v.lstrip("+-")) > MAX_INT_DIGITS:
+                errors[i] = too_large(column)
+                out.append(None)
+            elif _INT.match(v):
                 out.append(int(v))
             else:
                 errors[i] = f"{label}: " + (f"'{v}' is geen geheel getal" if show else "geen geheel getal")

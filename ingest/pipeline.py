@@ -16,16 +16,25 @@ in ingest/steps/:
 Steps 5 to 8 are one transaction (write-audit-publish): readers see a delivery whole or not at
 all. A `FileRefused` from any step sends the file to quarantine whole. Always: rows received =
 rows loaded + rows rejected.
+
+One file, one outcome: `loaded`, `quarantined`, `duplicate` or `aborted`. Anything else that goes
+wrong while processing a file (a bug, a parser's crash, a failed COPY) quarantines it too, with a
+reason that names an incident number and nothing of the file (ingest/incident.py; the technical
+detail goes to the engineers' log under that number), and the run goes on with the next file. A
+delivery whose loader died (crash, kill -9) stays 'processing' only until the next run takes
+its feed's lock: it is then recorded `aborted`, its unpublished table dropped, and its file,
+still waiting, processed again (step receive).
 """
 from __future__ import annotations
 
 import psycopg
 
 from config import Role, load_settings
-from ingest import load
-from ingest.contracts import contract_for_key, load_contract
-from ingest.delivery import Delivery, DeliveryResult
+from ingest import audit, load
+from ingest.contracts import all_contracts, contract_for_key, load_contract
+from ingest.delivery import UNKNOWN_FEED, Delivery, DeliveryResult
 from ingest.errors import FileRefused
+from ingest.incident import internal_error
 from ingest.landing import LandingZone
 from ingest.landing.sealed import SealedStore
 from ingest.pseudonymise import load_key
@@ -48,19 +57,58 @@ class FeedLoader:
         self.key = key
         self.hasher = pseudonymise.Hasher(key)
 
-    def process(self, key: str) -> DeliveryResult:
-        data = self.zone.read(key)
+    def sweep(self, feeds: list[str] | None = None) -> list[DeliveryResult]:
+        """Deliveries whose loader died, of every feed no live loader holds: recorded 'aborted'."""
+        contracts = {c.feed: c for c in all_contracts() if feeds is None or c.feed in feeds}
         with connect(self.url, role=Role.LOADER, autocommit=True) as conn:
-            delivery = receive.record(conn, key, data)
-            with receive.feed_lock(conn, delivery):
-                same = receive.same_bytes_as(conn, delivery)
-                if same is not None:
-                    return keep.duplicate(conn, self.zone, delivery, same)
-                try:
-                    self._load(conn, delivery)
-                except FileRefused as refused:
-                    return keep.quarantined(conn, self.zone, delivery, refused)
-                return keep.loaded(conn, self.zone, delivery)
+            return _aborted(receive.sweep_idle_feeds(conn, contracts))
+
+    def process(self, key: str) -> list[DeliveryResult]:
+        """The file's outcome, preceded by any abandoned delivery of its feed found on the way;
+        no outcome of its own when another loader took the file meanwhile."""
+        contract = contract_for_key(key)
+        feed = contract.feed if contract else UNKNOWN_FEED
+        with connect(self.url, role=Role.LOADER, autocommit=True) as conn, \
+                receive.feed_lock(conn, feed, contract) as aborted:
+            results = _aborted(aborted)
+            if not self.zone.exists(key):
+                return results  # another loader of the same landing zone finished it
+            delivery, problem = receive.arrive(conn, self.zone, key, contract)
+            results.append(self._outcome(conn, delivery, problem))
+            return results
+
+    def _outcome(self, conn: psycopg.Connection, delivery: Delivery,
+                 problem: FileRefused | Exception | None) -> DeliveryResult:
+        try:
+            if problem is not None:
+                raise problem
+            same = receive.same_bytes_as(conn, delivery)
+            if same is not None:
+                return keep.duplicate(conn, self.zone, delivery, same)
+            self._load(conn, delivery)
+        except FileRefused as refused:
+            return self._quarantine(conn, delivery, refused)
+        except Exception as err:  # noqa: BLE001 - one file, one outcome: see the module docstring
+            return self._quarantine(conn, delivery, internal_error(conn, delivery.delivery_id, delivery.key, err))
+        try:
+            return keep.loaded(conn, self.zone, delivery)
+        except Exception as err:  # noqa: BLE001 - published already; the original stays in landing
+            # The next run recognises the same bytes as this loaded delivery (a duplicate).
+            internal_error(conn, delivery.delivery_id, delivery.key, err)
+            return DeliveryResult(delivery.delivery_id, delivery.key, delivery.feed, "loaded", delivery.rows_received,
+                                  delivery.rows_loaded, delivery.rows_rejected, delivery.reasons, delivery.period)
+
+    def _quarantine(self, conn: psycopg.Connection, delivery: Delivery, refused: FileRefused) -> DeliveryResult:
+        try:
+            return keep.quarantined(conn, self.zone, delivery, refused)
+        except Exception as err:  # noqa: BLE001 - e.g. the connection broke with the load, or the move failed
+            # Logged for the engineers; the partner's reason stays the refusal. The original may
+            # stay in landing, and its next run is then a duplicate of this quarantined delivery.
+            internal_error(None, delivery.delivery_id, delivery.key, err)
+            with connect(self.url, role=Role.LOADER, autocommit=True) as fresh:
+                status = audit.quarantine_if_processing(fresh, delivery.delivery_id, [refused.reason])
+            return DeliveryResult(delivery.delivery_id, delivery.key, delivery.feed, status, 0, 0, 0,
+                                  [refused.reason])
 
     def _load(self, conn: psycopg.Connection, delivery: Delivery) -> None:
         read.read(delivery, self.hasher.early(delivery))
@@ -83,24 +131,34 @@ class FeedLoader:
             raise
 
 
+def _aborted(found: list[tuple[int, str]]) -> list[DeliveryResult]:
+    results = []
+    for delivery_id, key in found:
+        contract = contract_for_key(key)
+        results.append(DeliveryResult(delivery_id, key, contract.feed if contract else UNKNOWN_FEED, "aborted", 0, 0,
+                                      0, [audit.ABORTED_REASON]))
+    return results
+
+
 def ingest_landing(zone: LandingZone, url: str, *, feeds: list[str] | None = None, progress: bool = False,
                    key: bytes | None = None, archive_key: bytes | None = None) -> list[DeliveryResult]:
     """Process every waiting file (optionally only those of some feeds), oldest name first.
     `key` is the pseudonymisation key, `archive_key` the key originals are sealed with; by default
-    the ones the settings point to."""
+    the ones the settings point to. Returns one result per file processed, after the deliveries
+    found abandoned ('aborted')."""
     ensure_raw_tables(url, [load_contract(f) for f in feeds] if feeds else None)
     if key is None:
         key = load_key(load_settings().pseudonym_key_file)
     if not isinstance(zone, SealedStore):
         zone = SealedStore(zone, archive_key or load_archive_key(load_settings().archive_key_file))
     loader = FeedLoader(zone, url, key)
+    results: list[DeliveryResult] = loader.sweep(feeds)
     keys = [k for k in zone.waiting() if feeds is None or (contract_for_key(k) and contract_for_key(k).feed in feeds)]
-    results: list[DeliveryResult] = []
     iterator = keys
     if progress and keys:
         from tqdm import tqdm
 
         iterator = tqdm(keys, desc="ingest", unit="bestand")
     for k in iterator:
-        results.append(loader.process(k))
+        results += loader.process(k)
     return results

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+import re
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -18,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ingest import sandbox
 from ingest.contracts import Contract
 from ingest.errors import FileRefused
 
@@ -92,7 +95,7 @@ def _map_header(names: list[str], contract: Contract) -> tuple[list[str | None],
     seen: set[str] = set()
     for position, raw in enumerate(names, start=1):
         name = raw.strip().strip('"').strip().lower().lstrip("\ufeff")
-        if name in seen:
+        if name in seen and name in known:  # a name outside the contract is not quoted: it may be data
             raise FileRefused(f"De kolom '{name}' staat twee keer in de kopregel (kolom {position}).")
         seen.add(name)
         if name in known:
@@ -104,9 +107,12 @@ def _map_header(names: list[str], contract: Contract) -> tuple[list[str | None],
     missing = [c.name for c in contract.columns if c.required and c.name not in seen]
     if missing:
         cols = ", ".join(f"'{m}'" for m in missing)
-        found = ", ".join(n.strip() for n in names)
+        # What was found is counted, never quoted: without a header row, regel 1 is a record.
+        known_found = sum(1 for m in mapped if m is not None)
+        hint = " Heeft het bestand wel een kopregel?" if known_found == 0 else ""
         raise FileRefused(
-            f"Verplichte kolom ontbreekt in de kopregel (regel 1): {cols}. Gevonden kolommen: {found}."
+            f"Verplichte kolom ontbreekt in de kopregel (regel 1): {cols}. De kopregel heeft {len(names)} "
+            f"kolommen, waarvan {known_found} met een afgesproken naam.{hint}"
         )
     return mapped, notes
 
@@ -130,7 +136,10 @@ def read_csv(contract: Contract, data: bytes, on_identifiers: Identifiers | None
     first_line = (body if end < 0 else body[:end]).decode("utf-8").rstrip("\r")
     try:
         delimiter = _sniff_delimiter(first_line, delimiters, expected)
-        header = next(csv.reader([first_line], delimiter=delimiter))
+        try:
+            header = next(csv.reader([first_line], delimiter=delimiter))
+        except csv.Error:
+            raise _field_too_long(1) from None
         mapped, notes = _map_header(header, contract)
     except FileRefused as refused:
         # Say how many rows were refused with the file (its non-empty lines below the header).
@@ -230,17 +239,35 @@ def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int
     return columns, lines, {}, table.num_rows
 
 
+def _field_too_long(line: int) -> FileRefused:
+    return FileRefused(f"Regel {line} bevat een veld van meer dan {_n(csv.field_size_limit())} tekens"
+                       "; zo lang is geen waarde in deze levering. Controleer de aanhalingstekens en het "
+                       "scheidingsteken.")
+
+
+def _records(reader) -> Iterator[list[str]]:
+    """The csv module's records; its field size limit refuses the file, naming the line."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise _field_too_long(reader.line_num) from None
+
+
 def _careful_parse(text: str, width: int, delimiter: str, null_tokens: tuple[str, ...] = ()):
     """Record by record, with exact line numbers; rows with the wrong number of fields are
     rejected individually rather than refusing the whole file."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    next(reader)
+    records = _records(reader)
+    next(records)
     rows: list[list[str]] = []
     lines: list[int] = []
     unreadable: dict[int, str] = {}
     received = 0
     start = reader.line_num + 1
-    for record in reader:
+    for record in records:
         line = start
         start = reader.line_num + 1
         if not record or all(not v.strip() for v in record):
@@ -275,6 +302,69 @@ def _cell_text(value: object) -> str | None:
         return str(int(value)) if value.is_integer() else repr(value)
     text = str(value).strip()
     return text or None
+
+
+# What a workbook may hold before it is opened at all (ZIP headers and the sheets' declared
+# dimensions, read without inflating more than the start of each sheet); the child's memory
+# limit (ingest/sandbox.py) stops a workbook that lies in its headers.
+MAX_ZIP_ENTRIES = 2_000
+MAX_UNZIPPED_BYTES = 1_000_000_000       # all parts together, as their headers declare
+MAX_ZIP_RATIO = 200                      # inflated / compressed, for a part above 1 MB inflated
+MAX_SHEET_CELLS = 20_000_000             # rows x columns of a sheet's declared dimension
+MAX_SHEET_COLUMNS = 1_000
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?\"")
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def check_workbook(data: bytes) -> None:
+    """Refuse a workbook whose parts or sheets are too large before any parser sees it."""
+    too_large = ("De Excel-werkmap is uitgepakt te groot om te verwerken ({what}). Lever een werkmap aan met "
+                 "alleen de gegevens, of lever de gegevens als CSV.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # not a zip: the reader says what it is
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise FileRefused(too_large.format(what=f"meer dan {MAX_ZIP_ENTRIES} onderdelen"))
+    if sum(e.file_size for e in entries) > MAX_UNZIPPED_BYTES:
+        raise FileRefused(too_large.format(what=f"meer dan {MAX_UNZIPPED_BYTES // 1_000_000} MB"))
+    for entry in entries:
+        if entry.file_size > 1_000_000 and entry.file_size > MAX_ZIP_RATIO * max(entry.compress_size, 1):
+            raise FileRefused(too_large.format(what=f"een onderdeel is meer dan {MAX_ZIP_RATIO} keer zo groot als "
+                                                    "ingepakt"))
+    for entry in entries:
+        if not (entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")):
+            continue
+        try:
+            with archive.open(entry) as part:
+                start = part.read(65536)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError):
+            return  # damaged: the reader refuses it
+        found = _DIMENSION.search(start)
+        if not found:
+            continue
+        first_col, first_row, last_col, last_row = (g.decode("ascii") if g else None for g in found.groups())
+        last_col, last_row = last_col or first_col, last_row or first_row
+        if not (first_col and first_row and last_col and last_row):
+            continue
+        columns = _column_number(last_col) - _column_number(first_col) + 1
+        rows = int(last_row) - int(first_row) + 1
+        if columns > MAX_SHEET_COLUMNS or columns * rows > MAX_SHEET_CELLS:
+            raise FileRefused(
+                f"Een tabblad van de Excel-werkmap beslaat {_n(rows)} rijen bij {_n(columns)} kolommen (tot cel "
+                f"{last_col}{last_row}); dat is meer dan verwerkt kan worden. Verwijder lege opmaak of inhoud buiten "
+                "de gegevens, of lever de gegevens als CSV.")
+
+
+def _n(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
 
 
 def read_xlsx(contract: Contract, data: bytes) -> RawTable:
@@ -331,12 +421,20 @@ def read_json(contract: Contract, data: bytes) -> tuple[RawTable, dict]:
     if not data.strip():
         raise FileRefused("Het bestand is leeg.")
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        # Whole numbers stay the text they were (every value becomes text here anyway): a number
+        # of thousands of digits is then a value that fails its column's rules, not a crash.
+        document = json.loads(data.decode("utf-8-sig"), parse_int=str)
     except UnicodeDecodeError:
         raise FileRefused("Het bestand is niet in UTF-8 opgeslagen; JSON moet UTF-8 zijn.") from None
     except json.JSONDecodeError as err:
         raise FileRefused(f"Het bestand is geen geldige JSON: {err.msg} op regel {err.lineno}, "
                           f"kolom {err.colno}.") from None
+    except RecursionError:
+        # The parser's depth is bounded by the interpreter's recursion limit (about a thousand
+        # levels); a delivery needs three.
+        raise FileRefused("Het bestand is dieper genest dan toegestaan (lijsten of objecten in elkaar); "
+                          f"verwacht één object met de lijst '{options.records}' van records met enkelvoudige "
+                          "waarden.") from None
     if not isinstance(document, dict):
         raise FileRefused("Het bestand moet één JSON-object bevatten (met onder meer "
                           f"'{options.records}'), geen lijst of losse waarde.")
@@ -353,6 +451,9 @@ def read_json(contract: Contract, data: bytes) -> tuple[RawTable, dict]:
             unreadable[i] = f"record {i} is geen JSON-object"
         for c in contract.columns:
             v = record.get(c.name) if isinstance(record, dict) else None
+            if isinstance(v, (dict, list)):
+                unreadable[i] = f"record {i}: {c.name} bevat een lijst of object; verwacht een enkele waarde"
+                v = None
             values[c.name].append(None if v is None or v == "" else (
                 repr(v) if isinstance(v, float) else str(v)))
     keep = [i for i in range(len(records)) if (i + 1) not in unreadable]
@@ -372,7 +473,8 @@ def read_delivery(contract: Contract, data: bytes, file_name: str,
     if kind == "csv_or_xlsx":
         kind = "xlsx" if file_name.lower().endswith(".xlsx") else "csv"
     if kind == "xlsx":
-        return read_xlsx(contract, data), {}
+        check_workbook(data)
+        return sandbox.run_limited(read_xlsx, contract, data), {}
     if kind == "json":
-        return read_json(contract, data)
+        return sandbox.run_limited(read_json, contract, data)
     return read_csv(contract, data, on_identifiers), {}

@@ -13,7 +13,7 @@ def _n(value: int | None) -> str:
     return f"{value or 0:,}".replace(",", ".")
 
 
-def render(*, contract: Contract | None, file_name: str, object_key: str, sha256: str, status: str,
+def render(*, contract: Contract | None, file_name: str, object_key: str, sha256: str | None, status: str,
            received_at: datetime, rows_received: int | None, rows_loaded: int | None,
            rows_rejected: int | None, reasons: list[str], rejected_rows: list[tuple[int, list[str]]],
            delivery_id: int) -> str:
@@ -30,7 +30,7 @@ def render(*, contract: Contract | None, file_name: str, object_key: str, sha256
         f"Gegevensstroom:  {feed}",
         f"Leveringsnummer: {delivery_id}",
         f"Ontvangen op:    {received_at:%d-%m-%Y %H:%M} (UTC)",
-        f"Controlegetal:   SHA-256 {sha256}",
+        f"Controlegetal:   SHA-256 {sha256}" if sha256 else "Controlegetal:   geen (het bestand is niet gelezen)",
         "",
         f"Uitkomst: {outcome}",
         f"Regels: ontvangen {_n(rows_received)}, geladen {_n(rows_loaded)}, afgekeurd {_n(rows_rejected)}.",
@@ -46,7 +46,11 @@ def render(*, contract: Contract | None, file_name: str, object_key: str, sha256
         lines += [f"- regel {line}: {'; '.join(msgs)}" for line, msgs in shown]
         lines.append("")
     lines += ["Wat nu?"]
-    if status == "quarantined":
+    if status == "quarantined" and any("incidentnummer" in r for r in reasons):
+        # Our fault, not the file's (ingest/incident.py): nothing for the partner to repair.
+        lines.append("- U hoeft het bestand niet te herstellen; het team Infopositie onderzoekt de storing (zie het "
+                     "incidentnummer hierboven).")
+    elif status == "quarantined":
         lines.append("- Herstel het bestand en lever het opnieuw aan onder dezelfde naam en in dezelfde map.")
     elif rows_rejected:
         lines.append("- De goedgekeurde regels zijn geladen. Wilt u de afgekeurde regels alsnog laten meetellen, "

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ingest.contracts import Column, Contract
+from ingest.contracts import PG_TYPES, Column, Contract
 from ingest.normalize import Normalized, Reference, period_bounds
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -213,6 +213,24 @@ def _min_max(c: Column, _: RuleContext) -> Check | None:
     bound = f"tussen {low} en {high}" if low and high else (f"minimaal {low}" if low else f"maximaal {high}")
     return Check(c.name, _expect().ExpectColumnValuesToBeBetween(column="value", min_value=c.min, max_value=c.max),
                  "distinct", lambda v: f"{c.name}:{_quote(c, v)} moet {bound} liggen")
+
+
+# What the raw column's type can hold (ingest.contracts.PG_TYPES): integer, numeric(14,2),
+# double precision. A value beyond it is a rejected row like any other, not a failed COPY.
+STORED_RANGE = {"integer": (-2_147_483_648, 2_147_483_647), "decimal": (-999_999_999_999.99, 999_999_999_999.99),
+                "number": (-1.7976931348623157e308, 1.7976931348623157e308)}
+STORED_RANGE_NL = {"integer": "een geheel getal van -2.147.483.648 tot en met 2.147.483.647",
+                   "decimal": "minder dan duizend miljard", "number": "een eindig getal"}
+
+
+@rule("stored_range")
+def _stored_range(c: Column, _: RuleContext) -> Check | None:
+    if c.type not in STORED_RANGE or c.stored_type != PG_TYPES[c.type]:
+        return None  # stored as something else (an age band), or not stored
+    low, high = STORED_RANGE[c.type]
+    return Check(c.name, _expect().ExpectColumnValuesToBeBetween(column="value", min_value=low, max_value=high),
+                 "distinct", lambda v: f"{c.name}: getal valt buiten wat kan worden opgeslagen "
+                                       f"({STORED_RANGE_NL[c.type]})")
 
 
 @rule("in_period")

@@ -150,6 +150,9 @@ class Contract(BaseModel):
     # How long the sealed original of a delivery is kept for reprocessing (ingest/retention.py).
     archive_days: int = Field(default=90, ge=1)
     format: Literal["csv", "xlsx", "json", "csv_or_xlsx"]
+    # The largest file accepted, in MB (10^6 bytes): a larger one is quarantined from the object's
+    # size before a byte is read, so no delivery can hold more memory than this (plus parsing).
+    max_file_mb: int = Field(default=50, gt=0)
     csv: CsvOptions = Field(default_factory=CsvOptions)
     xlsx: XlsxOptions = Field(default_factory=XlsxOptions)
     json_options: JsonOptions | None = Field(default=None, alias="json")
@@ -171,6 +174,10 @@ class Contract(BaseModel):
                     raise ValueError(f"{self.feed}.{c.name} refers to unknown column {ref}")
         re.compile(self.file_name)
         return self
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1_000_000
 
     @property
     def raw_table(self) -> str:

@@ -71,6 +71,8 @@ def render_partner_page(contract: Contract) -> str:
         f"- Formaat: {contract.format.upper()}" + (
             f", scheidingsteken `{contract.csv.delimiter}`, kopregel op regel 1 (kolomnamen niet hoofdlettergevoelig,"
             " volgorde vrij), UTF-8 (met of zonder BOM) of Windows-1252" if contract.format == "csv" else ""),
+        f"- Maximale bestandsgrootte: {contract.max_file_mb} MB (een groter bestand wordt niet gelezen maar"
+        " geweigerd)",
         f"- Bewaartermijn in het platform: {contract.retention_years} jaar na het einde van de periode van de"
         " levering; daarna worden de regels verwijderd",
         f"- Uw originele bestand: versleuteld bewaard, {contract.archive_days} dagen na ontvangst verwijderd",
@@ -95,6 +97,9 @@ def render_partner_page(contract: Contract) -> str:
         "- het niet het afgesproken scheidingsteken gebruikt, of een verplichte kolom ontbreekt"
         " (het rapport noemt de kolom), of een kolom twee keer voorkomt;",
         "- de bestandsnaam niet aan het patroon voldoet;",
+        f"- het groter is dan {contract.max_file_mb} MB, of bij het lezen meer geheugen of tijd vraagt dan voor"
+        " één levering is toegestaan (bijvoorbeeld een Excel-werkmap die uitgepakt vele malen groter is, of een"
+        " tabblad dat tot ver buiten de gegevens reikt, of JSON die dieper genest is dan afgesproken);",
         f"- meer dan {contract.tolerance:.0%} van de regels is afgekeurd: een gedeeltelijke levering zou de"
         " cijfers ongemerkt te laag maken.",
         "",

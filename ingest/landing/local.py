@@ -53,6 +53,9 @@ class LocalLandingZone:
             if p.is_file() and not p.name.startswith(".") and str(p.relative_to(base)).startswith(prefix)
         )
 
+    def size(self, key: str, area: Area = "landing") -> int:
+        return self._path(key, area).stat().st_size
+
     def read(self, key: str, area: Area = "landing") -> bytes:
         return self._path(key, area).read_bytes()
 

@@ -134,6 +134,12 @@ class S3LandingZone:
             _reraise(err, f"s3://{self.bucket}/{base}{prefix}")
         return sorted(keys)
 
+    def size(self, key: str, area: Area = "landing") -> int:
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._object_key(key, area))["ContentLength"]
+        except ClientError as err:
+            _reraise(err, self.location(key, area))
+
     def read(self, key: str, area: Area = "landing") -> bytes:
         object_key = self._object_key(key, area)
         try:

@@ -17,6 +17,9 @@ class LandingZone(Protocol):
     def waiting(self, prefix: str = "") -> list[str]:
         """Keys (relative to the landing area) of files waiting to be processed, sorted."""
 
+    def size(self, key: str, area: Area = "landing") -> int:
+        """The object's size in bytes, without reading it (a feed's maximum is checked first)."""
+
     def read(self, key: str, area: Area = "landing") -> bytes: ...
 
     def put(self, key: str, data: bytes, area: Area = "landing") -> str:

@@ -37,9 +37,10 @@ def quarantined(conn: psycopg.Connection, zone: LandingZone, delivery: Delivery,
     """Nothing of the file is loaded: every row received counts as rejected."""
     received = refused.rows_received
     reasons = [refused.reason] + refused.row_summary
-    load.write_rejected(conn, delivery.delivery_id, refused.rejected_rows)
-    audit.finish(conn, delivery.delivery_id, status="quarantined", period=None, rows_received=received,
-                 rows_loaded=0, rows_rejected=received, reasons=reasons)
+    with conn.transaction():  # a loader killed in between leaves no rejected row of an aborted delivery
+        load.write_rejected(conn, delivery.delivery_id, refused.rejected_rows)
+        audit.finish(conn, delivery.delivery_id, status="quarantined", period=None, rows_received=received,
+                     rows_loaded=0, rows_rejected=received, reasons=reasons)
     stored = _keep_original(zone, delivery, "quarantine", None)
     report_key = _write_report(zone, delivery, "quarantine", status="quarantined", received=received, loaded=0,
                                rejected=received, reasons=reasons, rejected_rows=refused.rejected_rows)

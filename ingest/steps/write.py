@@ -19,6 +19,7 @@ from config import Role
 from ingest import load
 from ingest.delivery import Delivery
 from ingest.steps.pseudonymise import age_bands
+from ingest.validate import STORED_RANGE
 
 ARROW_TYPES = {"date": pa.date32(), "decimal": pa.float64(), "number": pa.float64(), "integer": pa.int64(),
                "ja_nee": pa.bool_()}
@@ -84,6 +85,11 @@ def stored_chunks(delivery: Delivery, chunk_rows: int = CHUNK_ROWS) -> Iterator[
             arrow_type = pa.string()
         else:
             arrow_type = ARROW_TYPES.get(c.type, pa.string())
+            if c.type in STORED_RANGE:
+                # Beyond what the column holds, the COPY would fail: written empty, and the row,
+                # which validation rejects (rule stored_range), is removed in step audit.
+                low, high = STORED_RANGE[c.type]
+                values = [v if v is None or low <= v <= high else None for v in values]
         dictionaries[c.stored_name] = (pa.array(values, type=arrow_type), codes)
     n_rows = len(raw.frame)
     for start in range(0, n_rows, chunk_rows):
