@@ -28,11 +28,15 @@ def event(conn: psycopg.Connection, delivery_id: int | None, name: str, detail: 
                  (delivery_id, name, Jsonb(detail or {})))
 
 
-def find_same_bytes(conn: psycopg.Connection, feed: str, sha256: str, delivery_id: int) -> int | None:
+def find_same_bytes(conn: psycopg.Connection, feed: str, partner: str | None, sha256: str,
+                    delivery_id: int) -> int | None:
+    """Per partner: that another partner once sent the same bytes is none of this one's business
+    (its report would name that delivery and its outcome), and its file must still be processed."""
     row = conn.execute(
-        "select delivery_id from audit.deliveries where feed = %s and sha256 = %s and delivery_id <> %s"
-        " and status in ('loaded', 'quarantined') order by delivery_id limit 1",
-        (feed, sha256, delivery_id),
+        "select delivery_id from audit.deliveries where feed = %s and coalesce(partner, '') = coalesce(%s, '')"
+        " and sha256 = %s and delivery_id <> %s and status in ('loaded', 'quarantined')"
+        " order by delivery_id limit 1",
+        (feed, partner, sha256, delivery_id),
     ).fetchone()
     return row[0] if row else None
 

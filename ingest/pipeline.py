@@ -46,9 +46,12 @@ class FeedLoader:
         self.key = key
         self.hasher = pseudonymise.Hasher(key)
 
-    def process(self, key: str) -> DeliveryResult:
-        data = self.zone.read(key)
-        with connect(self.url, role=Role.LOADER, autocommit=True) as conn:
+    def process(self, key: str) -> DeliveryResult | None:
+        """None: another run processed the file while this one waited for it."""
+        with connect(self.url, role=Role.LOADER, autocommit=True) as conn, receive.claim(conn, key):
+            if not self.zone.exists(key):
+                return None
+            data = self.zone.read(key)
             delivery = receive.record(conn, key, data)
             with receive.feed_lock(conn, delivery):
                 same = receive.same_bytes_as(conn, delivery)
@@ -97,5 +100,7 @@ def ingest_landing(zone: LandingZone, url: str, *, feeds: list[str] | None = Non
 
         iterator = tqdm(keys, desc="ingest", unit="bestand")
     for k in iterator:
-        results.append(loader.process(k))
+        result = loader.process(k)
+        if result is not None:
+            results.append(result)
     return results

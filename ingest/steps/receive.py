@@ -28,6 +28,19 @@ def record(conn: psycopg.Connection, key: str, data: bytes) -> Delivery:
 
 
 @contextmanager
+def claim(conn: psycopg.Connection, key: str) -> Iterator[None]:
+    """One run at a time per waiting file: two ingest runs over the same landing zone (a manual
+    run beside the scheduled one) would otherwise both read it, and the second would record it
+    again or find it gone mid-way. The run that waited then finds it gone and leaves it be."""
+    lock = f"infopositie.key.{key}"
+    conn.execute("select pg_advisory_lock(hashtext(%s))", (lock,))
+    try:
+        yield
+    finally:
+        conn.execute("select pg_advisory_unlock(hashtext(%s))", (lock,))
+
+
+@contextmanager
 def feed_lock(conn: psycopg.Connection, delivery: Delivery) -> Iterator[None]:
     """One loader per feed at a time: duplicate and supersede decisions must not race. Holding
     the lock, tables left by a loader of this feed that died before publishing are dropped (no
@@ -43,5 +56,6 @@ def feed_lock(conn: psycopg.Connection, delivery: Delivery) -> Iterator[None]:
 
 
 def same_bytes_as(conn: psycopg.Connection, delivery: Delivery) -> int | None:
-    """The earlier delivery (loaded or quarantined) of this feed with exactly these bytes, if any."""
-    return audit.find_same_bytes(conn, delivery.feed, delivery.sha256, delivery.delivery_id)
+    """The earlier delivery (loaded or quarantined) of this feed and partner with exactly these
+    bytes, if any."""
+    return audit.find_same_bytes(conn, delivery.feed, delivery.folder, delivery.sha256, delivery.delivery_id)
