@@ -177,9 +177,9 @@ BUDGET_S = 90
 
 
 @pytest.mark.skipif(not os.environ.get("INFOPOSITIE_SLOW_TESTS"), reason=(
-    "too slow to run by default: measured on the 2-core build machine (load ~10) 100 one-row files "
-    "in 100 s, i.e. about 1 s per file (Great Expectations: eight batch validations per file, 0.26 s "
-    "each), so 2,000 files take about 33 minutes against a budget of 90 s. Run it with "
+    "too slow to run by default: measured on the 2-core build machine 200 one-row files in 50 s (load "
+    "~4; 100 in 100 s at load ~10), about 0.25 s per file, most of it Great Expectations (eight batch "
+    "validations per file), so 2,000 files take about 8 minutes against a budget of 90 s. Run it with "
     "INFOPOSITIE_SLOW_TESTS=1; it then checks the exact counts and fails on the time."))
 def test_two_thousand_small_files_in_one_run_with_exact_counts(fresh_warehouse_url, pseudonym_key,
                                                                tmp_path: Path):
