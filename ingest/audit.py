@@ -53,17 +53,21 @@ def feeds_processing(conn: psycopg.Connection) -> list[str]:
         "select distinct feed from audit.deliveries where status = 'processing' order by feed")]
 
 
-def find_same_bytes(conn: psycopg.Connection, feed: str, sha256: str | None, delivery_id: int) -> int | None:
+def find_same_bytes(conn: psycopg.Connection, feed: str, partner: str | None, sha256: str | None,
+                    delivery_id: int) -> int | None:
+    """Per partner: that another partner once sent the same bytes is none of this one's business
+    (its report would name that delivery and its outcome), and its file must still be processed."""
     if sha256 is None:
         return None  # not read (too large): nothing to compare
     # A kept original ingested again on purpose (`infopositie reprocess`) is no duplicate of itself.
     row = conn.execute(
-        "select delivery_id from audit.deliveries where feed = %(feed)s and sha256 = %(sha)s"
+        "select delivery_id from audit.deliveries where feed = %(feed)s"
+        " and coalesce(partner, '') = coalesce(%(partner)s, '') and sha256 = %(sha)s"
         " and delivery_id <> %(id)s and status in ('loaded', 'quarantined')"
         " and not exists (select 1 from audit.reprocess_requests r"
         "                 where r.feed = %(feed)s and r.sha256 = %(sha)s and r.done_at is null)"
         " order by delivery_id limit 1",
-        {"feed": feed, "sha": sha256, "id": delivery_id},
+        {"feed": feed, "partner": partner, "sha": sha256, "id": delivery_id},
     ).fetchone()
     return row[0] if row else None
 

@@ -3,6 +3,8 @@
 Work is done once per *distinct* value and then broadcast to the rows (a month of police
 registrations has a few dozen distinct dates and a few hundred distinct amounts, but a million
 rows). Values that do not fit their type become null with a Dutch reason for the rows they are on.
+A reason names the column and what was expected, never the value: reasons reach the audit trail,
+the partner's report, logs and XComs, and a value may be anything a partner typed.
 """
 from __future__ import annotations
 
@@ -84,13 +86,13 @@ def parse_date(value: str) -> date | None:
 def _gemeente(label: str, v: str, ref: Reference) -> tuple[str | None, str | None]:
     m = _GEMEENTE.match(v)
     if not m:
-        return None, f"{label}: '{v}' is geen gemeentecode (verwacht GM0344, 0344 of 344)"
+        return None, f"{label}: geen gemeentecode (verwacht GM0344, 0344 of 344)"
     code = "GM" + m.group(1).zfill(4)
     if code in ref.mapping:
         new, old_name, since = ref.mapping[code]
         if new not in ref.current_codes:
-            return None, (f"{label}: {code} ({old_name}) valt sinds {since} onder {new}, "
-                          "buiten politie-eenheid Midden-Nederland")
+            return None, (f"{label}: een opgeheven gemeente die is opgegaan in een gemeente buiten "
+                          "politie-eenheid Midden-Nederland")
         code = new
     return code, None
 
@@ -109,10 +111,7 @@ def _convert_numbers(column: Column, values: pd.Series, decimal_comma: bool) -> 
         ok &= ~huge
         parsed = pd.to_numeric(text.where(ok), errors="coerce")
         out = [int(v) if ok_ else None for v, ok_ in zip(parsed.tolist(), ok)]
-        show = column.personal is None
-        errors = {int(i): f"{column.name}: "
-                  + (f"'{values.iloc[i]}' is geen geheel getal" if show else "geen geheel getal")
-                  for i in np.flatnonzero(~ok & ~huge)}
+        errors = {int(i): f"{column.name}: geen geheel getal" for i in np.flatnonzero(~ok & ~huge)}
         errors.update({int(i): too_large(column) for i in np.flatnonzero(huge)})
         return out, errors
     comma = decimal_comma and column.type == "decimal"
@@ -123,7 +122,7 @@ def _convert_numbers(column: Column, values: pd.Series, decimal_comma: bool) -> 
     out = [float(v) if k else None for v, k in zip(parsed.tolist(), ok)]
     hint = (" (gebruik een decimale komma, bijvoorbeeld 1.234,56)" if comma
             else " (gebruik een decimale punt, bijvoorbeeld 12.5)")
-    errors = {int(i): f"{column.name}: '{values.iloc[i]}' is geen geldig getal{hint}" for i in np.flatnonzero(~ok)}
+    errors = {int(i): f"{column.name}: geen geldig getal{hint}" for i in np.flatnonzero(~ok)}
     return out, errors
 
 
@@ -134,7 +133,6 @@ def _convert(column: Column, values: pd.Series, contract: Contract, ref: Referen
     label = column.name
     out: list = []
     errors: dict[int, str] = {}
-    show = column.personal is None  # never echo personal values into reports
     t = column.type
     for i, v in enumerate(values.tolist()):
         if t in ("text", "wijk", "region"):
@@ -147,12 +145,12 @@ def _convert(column: Column, values: pd.Series, contract: Contract, ref: Referen
             if low in ("ja", "nee"):
                 out.append(low == "ja")
             else:
-                errors[i] = f"{label}: '{v}' is geen ja of nee"
+                errors[i] = f"{label}: geen ja of nee"
                 out.append(None)
         elif t == "date":
             d = parse_date(v)
             if d is None:
-                errors[i] = f"{label}: '{v}' is geen geldige datum (gebruik dd-mm-jjjj of jjjj-mm-dd)"
+                errors[i] = f"{label}: geen geldige datum (gebruik dd-mm-jjjj of jjjj-mm-dd)"
             out.append(d)
         elif t == "integer":
             if _INT.match(v) and len(v.lstrip("+-")) > MAX_INT_DIGITS:
@@ -161,7 +159,7 @@ def _convert(column: Column, values: pd.Series, contract: Contract, ref: Referen
             elif _INT.match(v):
                 out.append(int(v))
             else:
-                errors[i] = f"{label}: " + (f"'{v}' is geen geheel getal" if show else "geen geheel getal")
+                errors[i] = f"{label}: geen geheel getal"
                 out.append(None)
         elif t in ("decimal", "number"):
             comma = decimal_comma and t == "decimal"
@@ -172,7 +170,7 @@ def _convert(column: Column, values: pd.Series, contract: Contract, ref: Referen
             else:
                 hint = " (gebruik een decimale komma, bijvoorbeeld 1.234,56)" if comma else \
                     " (gebruik een decimale punt, bijvoorbeeld 12.5)"
-                errors[i] = f"{label}: '{v}' is geen geldig getal{hint}"
+                errors[i] = f"{label}: geen geldig getal{hint}"
                 out.append(None)
         elif t == "gemeente":
             code, error = _gemeente(label, v, ref)
@@ -186,7 +184,7 @@ def _convert(column: Column, values: pd.Series, contract: Contract, ref: Referen
                     code, error = _gemeente(label, part.strip(), ref)
                     codes.append(code) if code else problems.append(error)
             if problems:
-                errors[i] = "; ".join(problems)
+                errors[i] = "; ".join(dict.fromkeys(problems))
                 out.append(None)
             else:
                 out.append(tuple(codes))

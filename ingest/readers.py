@@ -93,27 +93,36 @@ def _map_header(names: list[str], contract: Contract) -> tuple[list[str | None],
     mapped: list[str | None] = []
     notes: list[str] = []
     seen: set[str] = set()
+    unknown: list[int] = []
     for position, raw in enumerate(names, start=1):
         name = raw.strip().strip('"').strip().lower().lstrip("\ufeff")
-        if name in seen and name in known:  # a name outside the contract is not quoted: it may be data
-            raise FileRefused(f"De kolom '{name}' staat twee keer in de kopregel (kolom {position}).")
+        if name in seen:
+            # Only a contract column is named: any other text in the first line may be data.
+            what = f"De kolom '{name}'" if name in known else "Een kolom met een onbekende naam"
+            raise FileRefused(f"{what} staat twee keer in de kopregel (kolom {position}).")
         seen.add(name)
         if name in known:
             mapped.append(name)
         else:
             mapped.append(None)
             if name:
-                notes.append(f"Onbekende kolom '{raw.strip()}' (kolom {position}) is genegeerd.")
+                unknown.append(position)
     missing = [c.name for c in contract.columns if c.required and c.name not in seen]
     if missing:
         cols = ", ".join(f"'{m}'" for m in missing)
-        # What was found is counted, never quoted: without a header row, regel 1 is a record.
-        known_found = sum(1 for m in mapped if m is not None)
-        hint = " Heeft het bestand wel een kopregel?" if known_found == 0 else ""
+        found = [n for n in mapped if n is not None]
+        seen_text = (f"Herkende kolommen: {', '.join(found)}" if found else
+                     "Geen enkele kolomnaam is herkend; ontbreekt de kopregel, of staat er een andere regel boven?")
         raise FileRefused(
-            f"Verplichte kolom ontbreekt in de kopregel (regel 1): {cols}. De kopregel heeft {len(names)} "
-            f"kolommen, waarvan {known_found} met een afgesproken naam.{hint}"
+            f"Verplichte kolom ontbreekt in de kopregel (regel 1): {cols}. {seen_text}. "
+            f"De kopregel heeft {len(names)} {'kolom' if len(names) == 1 else 'kolommen'}, waarvan "
+            f"{len(unknown)} met een naam die niet in de afspraak staat."
         )
+    if unknown:
+        # By position only: the name of an unknown column is the partner's text, not the contract's.
+        notes.append(f"{'Kolom' if len(unknown) == 1 else 'Kolommen'} {', '.join(map(str, unknown))} van de kopregel "
+                     f"{'heeft' if len(unknown) == 1 else 'hebben'} een naam die niet in de afspraak staat en "
+                     f"{'is' if len(unknown) == 1 else 'zijn'} genegeerd.")
     return mapped, notes
 
 
@@ -382,8 +391,8 @@ def read_xlsx(contract: Contract, data: bytes) -> RawTable:
     if sheet_name is None:
         sheet_name = workbook.sheet_names[0]
     elif sheet_name not in workbook.sheet_names:
-        raise FileRefused(f"Het tabblad '{sheet_name}' ontbreekt in de werkmap; gevonden tabbladen: "
-                          f"{', '.join(workbook.sheet_names)}.")
+        raise FileRefused(f"Het tabblad '{sheet_name}' ontbreekt in de werkmap (die heeft "
+                          f"{len(workbook.sheet_names)} ander(e) tabblad(en)).")
     rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
     rows = [r for r in rows]
     while rows and all(_cell_text(v) is None for v in rows[-1]):

@@ -30,6 +30,8 @@ class Check:
     column: str
     expectation: object
     frame: str                       # "distinct", "rows" or "pair:<other column>"
+    # The reason, from the failing value; it names the column and the rule, never the value
+    # (reasons reach the audit trail, the partner's report, logs and XComs).
     message: Callable[[object], str]
 
 
@@ -50,12 +52,6 @@ def _expect() -> Any:
     return _gx()[0].expectations
 
 
-def _quote(column: Column, value: object) -> str:
-    if column.personal is not None:
-        return ""  # personal values are never echoed into reports or logs
-    if isinstance(value, date):
-        return f" '{value:%d-%m-%Y}'"
-    return f" '{value}'"
 
 
 REGIONS_OUTSIDE_GEMEENTEN = ("PV24", "PV26", "PV27", "RE09", "NL01")
@@ -113,7 +109,7 @@ def _unique(c: Column, _: RuleContext) -> Check | None:
         return None
     # Over the distinct values with their number of occurrences: each may occur once.
     return Check(c.name, _expect().ExpectColumnValuesToBeBetween(column="occurrences", max_value=1), "distinct",
-                 lambda v: f"{c.name}:{_quote(c, v)} komt meer dan eens voor in het bestand")
+                 lambda v: f"{c.name}: een waarde die meer dan eens voorkomt in het bestand")
 
 
 @rule("enum")
@@ -121,7 +117,7 @@ def _enum(c: Column, _: RuleContext) -> Check | None:
     if c.type != "enum":
         return None
     return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=c.values), "distinct",
-                 lambda v: f"{c.name}:{_quote(c, v)} is geen toegestane waarde (toegestaan: {', '.join(c.values)})")
+                 lambda v: f"{c.name}: geen toegestane waarde (toegestaan: {', '.join(c.values)})")
 
 
 @rule("gemeente")
@@ -130,7 +126,7 @@ def _gemeente(c: Column, d: RuleContext) -> Check | None:
         return None
     return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=sorted(d.ref.current_codes)),
                  "distinct",
-                 lambda v: f"{c.name}: onbekende gemeentecode '{v}' (geen gemeente van politie-eenheid "
+                 lambda v: f"{c.name}: onbekende gemeentecode (geen gemeente van politie-eenheid "
                            "Midden-Nederland)")
 
 
@@ -140,7 +136,7 @@ def _region(c: Column, d: RuleContext) -> Check | None:
         return None
     allowed = sorted(d.ref.current_codes) + list(REGIONS_OUTSIDE_GEMEENTEN)
     return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=allowed), "distinct",
-                 lambda v: f"{c.name}: onbekende regiocode '{v}' (toegestaan: een gemeente van de eenheid, PV26, "
+                 lambda v: f"{c.name}: onbekende regiocode (toegestaan: een gemeente van de eenheid, PV26, "
                            "PV24, PV27, RE09 of NL01)")
 
 
@@ -150,7 +146,7 @@ def _folder_gemeente(c: Column, d: RuleContext) -> Check | None:
         return None
     own = d.folder.upper()
     return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=[own]), "distinct",
-                 lambda v: f"{c.name}: '{v}' is niet de gemeente van deze map ({own}); een gemeente levert "
+                 lambda v: f"{c.name}: niet de gemeente van deze map ({own}); een gemeente levert "
                            "alleen haar eigen activiteiten")
 
 
@@ -174,7 +170,7 @@ def _not_greater_than(c: Column, _: RuleContext) -> Check | None:
     return Check(c.name, _expect().ExpectColumnPairValuesAToBeGreaterThanB(
         column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
         f"pair:{c.not_greater_than}",
-        lambda v: f"{c.name}:{_quote(c, v)} is groter dan {c.not_greater_than}")
+        lambda v: f"{c.name}: groter dan {c.not_greater_than}")
 
 
 @rule("within_district")
@@ -185,7 +181,7 @@ def _within_district(c: Column, d: RuleContext) -> Check | None:
     return Check(c.name, _expect().ExpectColumnPairValuesToBeInSet(
         column_A="value", column_B="other", value_pairs_set=pairs, ignore_row_if="either_value_is_missing"),
         f"list:{c.within_district}",
-        lambda v: f"{c.name}: gemeente '{v}' ligt niet in het district dat bij deze rij staat")
+        lambda v: f"{c.name}: een gemeente die niet in het district ligt dat bij deze rij staat")
 
 
 @rule("wijk")
@@ -193,7 +189,7 @@ def _wijk(c: Column, _: RuleContext) -> Check | None:
     if c.type != "wijk":
         return None
     return Check(c.name, _expect().ExpectColumnValuesToMatchRegex(column="value", regex=r"^WK\d{6}$"), "distinct",
-                 lambda v: f"{c.name}: '{v}' is geen wijkcode (verwacht WK gevolgd door 6 cijfers)")
+                 lambda v: f"{c.name}: geen wijkcode (verwacht WK gevolgd door 6 cijfers)")
 
 
 @rule("pattern")
@@ -201,7 +197,7 @@ def _pattern(c: Column, _: RuleContext) -> Check | None:
     if not c.pattern:
         return None
     return Check(c.name, _expect().ExpectColumnValuesToMatchRegex(column="value", regex=c.pattern), "distinct",
-                 lambda v: f"{c.name}:{_quote(c, v)} heeft niet de juiste vorm")
+                 lambda v: f"{c.name}: niet de juiste vorm")
 
 
 @rule("min_max")
@@ -212,7 +208,7 @@ def _min_max(c: Column, _: RuleContext) -> Check | None:
     high = "" if c.max is None else f"{c.max:g}"
     bound = f"tussen {low} en {high}" if low and high else (f"minimaal {low}" if low else f"maximaal {high}")
     return Check(c.name, _expect().ExpectColumnValuesToBeBetween(column="value", min_value=c.min, max_value=c.max),
-                 "distinct", lambda v: f"{c.name}:{_quote(c, v)} moet {bound} liggen")
+                 "distinct", lambda v: f"{c.name}: moet {bound} liggen")
 
 
 # What the raw column's type can hold (ingest.contracts.PG_TYPES): integer, numeric(14,2),
@@ -240,7 +236,7 @@ def _in_period(c: Column, d: RuleContext) -> Check | None:
     start, end = period_bounds(d.contract, d.period)
     return Check(c.name, _expect().ExpectColumnValuesToBeBetween(
         column="value", min_value=pd.Timestamp(start), max_value=pd.Timestamp(end)), "distinct",
-        lambda v: f"{c.name}:{_quote(c, v)} valt niet in de periode van het bestand "
+        lambda v: f"{c.name}: valt niet in de periode van het bestand "
                   f"({start:%d-%m-%Y} t/m {end:%d-%m-%Y})")
 
 
@@ -251,7 +247,7 @@ def _not_after(c: Column, _: RuleContext) -> Check | None:
     return Check(c.name, _expect().ExpectColumnPairValuesAToBeGreaterThanB(
         column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
         f"pair:{c.not_after}",
-        lambda v: f"{c.name}:{_quote(c, v)} ligt na {c.not_after}")
+        lambda v: f"{c.name}: ligt na {c.not_after}")
 
 
 @rule("not_before")
@@ -261,7 +257,7 @@ def _not_before(c: Column, _: RuleContext) -> Check | None:
     return Check(c.name, _expect().ExpectColumnPairValuesAToBeGreaterThanB(
         column_A="value", column_B="other", or_equal=True, ignore_row_if="either_value_is_missing"),
         f"pair:{c.not_before}",
-        lambda v: f"{c.name}:{_quote(c, v)} ligt voor {c.not_before}")
+        lambda v: f"{c.name}: ligt voor {c.not_before}")
 
 
 @rule("within_gemeente")
@@ -271,7 +267,7 @@ def _within_gemeente(c: Column, _: RuleContext) -> Check | None:
     return Check(c.name, _expect().ExpectColumnPairValuesToBeEqual(
         column_A="value_gemeente", column_B="other", ignore_row_if="either_value_is_missing"),
         f"pair:{c.within_gemeente}",
-        lambda v: f"{c.name}: wijk '{v}' ligt niet in {c.within_gemeente}")
+        lambda v: f"{c.name}: de wijk ligt niet in {c.within_gemeente}")
 
 
 def _as_frame_values(values: pd.Series) -> pd.Series:

@@ -7,7 +7,9 @@ import io
 
 import psycopg
 import pytest
+import yaml
 
+from config import DBT_PROJECT_DIR
 from synthetic import build_deliveries
 from tests.ingest.helpers import all_text_in_warehouse
 
@@ -39,38 +41,87 @@ def test_no_identifier_free_text_or_exact_age_in_any_table(built_warehouse_url, 
     assert columns == []
 
 
-# Integer columns that are not counts of people or cases, each documented in its model's YAML:
-# the number of quarters a year covers, and what gemeenten did (activities are the municipality's
-# own work, published as delivered; see reporting/_reporting__models.yml).
-NOT_PERSON_COUNTS = {("interventie_fit", "kwartalen")} | {
-    ("interventie_fit", c) for c in ("activiteiten", "activiteiten_senioren", "activiteiten_jongeren",
-                                     "activiteiten_ondernemers")}
-# The deliveries relation counts files, rows and days of the platform's own audit trail, no persons.
-NOT_PERSON_COUNTS |= {("leveringen", c) for c in (
-    "leveringen", "geladen", "in_quarantaine", "dubbel", "regels_ontvangen", "regels_geladen", "regels_afgekeurd",
-    "dagen_te_laat", "versheid_waarschuwing_na_dagen", "versheid_fout_na_dagen")}
+NUMERIC_TYPES = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
 
 
-def test_no_reporting_relation_shows_a_count_between_1_and_4(built_warehouse_url):
+def disclosure_exceptions() -> dict[tuple[str, str], dict]:
+    """The one list of numeric reporting columns that are not counts (dbt_project/disclosure_exceptions.yml)."""
+    document = yaml.safe_load((DBT_PROJECT_DIR / "disclosure_exceptions.yml").read_text(encoding="utf-8"))
+    listed = {(e["relation"], e["column"]): e for e in document["exceptions"]}
+    assert len(listed) == len(document["exceptions"]), "a column is listed twice"
+    return listed
+
+
+def numeric_reporting_columns(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    return conn.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = 'reporting'"
+        " and data_type = any(%s) order by 1, 2", (list(NUMERIC_TYPES),)).fetchall()
+
+
+def test_every_numeric_reporting_column_is_a_disclosed_count_or_a_listed_exception(built_warehouse_url):
+    """Every numeric column of every reporting relation, whatever its type: a count shows no 1-4
+    (read as the region's reporter, through row-level security), or the column is in the one list
+    of exceptions with why. Nothing listed is stale, nothing listed lacks a reason."""
+    exceptions = disclosure_exceptions()
+    assert all(e.get("why") and e.get("kind") for e in exceptions.values())
     with psycopg.connect(built_warehouse_url) as conn:
         conn.execute("set role reporter_regio")
-        relations = conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'reporting'").fetchall()
-        assert relations
-        small = []
-        for (relation,) in relations:
-            columns = [c for (c,) in conn.execute(
-                "select column_name from information_schema.columns where table_schema = 'reporting'"
-                " and table_name = %s and data_type in ('integer', 'bigint', 'smallint')"
-                " and column_name not in ('jaar', 'kwartaal', 'maand', 'doel')", (relation,))]
-            for column in columns:
-                if (relation, column) in NOT_PERSON_COUNTS:
-                    continue
-                n = conn.execute(f'select count(*) from reporting."{relation}" where "{column}" between 1 and 4'
-                                 ).fetchone()[0]
-                if n:
-                    small.append((relation, column, n))
+        columns = numeric_reporting_columns(conn)
+        assert columns
+        relations = {r for r, _ in columns}
+        used: set[tuple[str, str]] = set()
+        small, checked = [], []
+        for relation, column in columns:
+            listed = next((k for k in ((relation, column), ("*", column)) if k in exceptions), None)
+            if listed:
+                used.add(listed)
+                continue
+            checked.append((relation, column))
+            n = conn.execute(f'select count(*) from reporting."{relation}" where "{column}" between 1 and 4'
+                             ).fetchone()[0]
+            if n:
+                small.append((relation, column, n))
     assert small == []
+    stale = [k for k in exceptions if k not in used or (k[0] != "*" and k[0] not in relations)]
+    assert stale == []
+    # Activities are counts like every other: held to the rule in every relation that shows them.
+    assert {("interventie_fit", "activiteiten"), ("interventie_fit", "bereik_senioren"),
+            ("activiteiten_kwartaal", "aantal"), ("activiteiten_kwartaal", "bereik")} <= set(checked)
+
+
+def test_no_hidden_activity_quarter_follows_from_a_published_year(built_warehouse_url):
+    """A year of activities (or reach) in interventie_fit is the sum of its quarters in
+    activiteiten_kwartaal: shown while exactly one of those quarters is hidden, it would give that
+    quarter away as the year minus the shown ones."""
+    with psycopg.connect(built_warehouse_url) as conn:
+        conn.execute("set role reporter_regio")
+        leaks, years_with_one_hidden = conn.execute("""
+            with kwartalen as (
+                select niveau, gebied_code, jaar,
+                       case when uitsplitsing = 'totaal' then 'totaal' else waarde end as groep,
+                       count(*) filter (where onderdrukt) as verborgen,
+                       count(*) filter (where bereik_onderdrukt) as bereik_verborgen
+                from reporting.activiteiten_kwartaal
+                where uitsplitsing = 'totaal'
+                   or (uitsplitsing = 'doelgroep' and waarde in ('senioren', 'jongeren', 'ondernemers'))
+                group by 1, 2, 3, 4
+            ),
+            jaren as (
+                select f.niveau, f.gebied_code, f.jaar, v.groep, v.activiteiten, v.bereik
+                from reporting.interventie_fit as f
+                cross join lateral (values
+                    ('totaal', f.activiteiten, f.bereik),
+                    ('senioren', f.activiteiten_senioren, f.bereik_senioren),
+                    ('jongeren', f.activiteiten_jongeren, f.bereik_jongeren),
+                    ('ondernemers', f.activiteiten_ondernemers, f.bereik_ondernemers)
+                ) as v (groep, activiteiten, bereik)
+            )
+            select count(*) filter (where (k.verborgen = 1 and j.activiteiten is not null)
+                                       or (k.bereik_verborgen = 1 and j.bereik is not null)),
+                   count(*) filter (where k.verborgen = 1)
+            from jaren as j join kwartalen as k using (niveau, gebied_code, jaar, groep)""").fetchone()
+    assert years_with_one_hidden > 0  # there was something to give away
+    assert leaks == 0
 
 
 def test_reporter_reads_only_reporting(built_warehouse_url):

@@ -107,16 +107,17 @@ def render_partner_page(contract: Contract) -> str:
         " voldoet. Het rapport noemt per regel het regelnummer (de kopregel is regel 1), de kolom en de reden,"
         " bijvoorbeeld:",
         "- `verplicht veld is leeg`: een verplichte kolom heeft geen waarde;",
-        "- `is geen toegestane waarde`: de waarde staat niet in de lijst van vaste waarden;",
+        "- `geen toegestane waarde`: de waarde staat niet in de lijst van vaste waarden;",
         "- `onbekende gemeentecode`: de code is geen gemeente van politie-eenheid Midden-Nederland"
         " (codes van opgeheven gemeenten worden automatisch omgezet naar de huidige gemeente);",
-        "- `is geen geldige datum`, `is geen geheel getal`, `is geen geldig bedrag`: de waarde heeft niet de"
+        "- `geen geldige datum`, `geen geheel getal`, `geen geldig getal`: de waarde heeft niet de"
         " afgesproken vorm;",
         "- `valt niet in de periode van het bestand`, `ligt na ...`: de datum klopt niet met de bestandsnaam of"
         " met een andere datum;",
-        "- `komt meer dan eens voor in het bestand`: een nummer dat uniek moet zijn, staat er vaker in"
+        "- `een waarde die meer dan eens voorkomt in het bestand`: een nummer dat uniek moet zijn, staat er vaker in"
         " (alle regels met dat nummer worden afgekeurd).",
-        "Persoonsgegevens zoals een exacte leeftijd worden in een rapport nooit herhaald.",
+        "Een rapport herhaalt nooit een waarde uit het bestand (ook geen kolomnaam die niet in de afspraak"
+        " staat): het noemt de kolom, het regelnummer en de regel. Zoek de waarde zelf op in uw bestand.",
         "",
         "## Opnieuw leveren",
         "- Hetzelfde bestand (byte voor byte gelijk) nogmaals leveren heeft geen effect: het wordt herkend.",

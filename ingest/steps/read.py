@@ -46,10 +46,10 @@ def check_file_fields(contract: Contract, header: dict[str, Any], folder: str | 
         value = header.get(options.partner_field)
         if value != folder:
             raise FileRefused(
-                f"Het veld '{options.partner_field}' in het bestand ('{value}') is niet gelijk aan de partner van "
-                f"de map waarin het is geleverd ('{folder}'). Een partner levert alleen in de eigen map.")
+                f"Het veld '{options.partner_field}' in het bestand is niet gelijk aan de partner van de map waarin "
+                f"het is geleverd ('{folder}'). Een partner levert alleen in de eigen map.")
     if options.period_field and period:
         value = header.get(options.period_field)
         if value != period:
-            raise FileRefused(f"Het veld '{options.period_field}' in het bestand ('{value}') komt niet overeen met "
-                              f"de periode in de bestandsnaam ({period}).")
+            raise FileRefused(f"Het veld '{options.period_field}' in het bestand komt niet overeen met de periode in "
+                              f"de bestandsnaam ({period}).")

@@ -103,5 +103,6 @@ def sweep_idle_feeds(conn: psycopg.Connection, contracts: dict[str, Contract]) -
 
 
 def same_bytes_as(conn: psycopg.Connection, delivery: Delivery) -> int | None:
-    """The earlier delivery (loaded or quarantined) of this feed with exactly these bytes, if any."""
-    return audit.find_same_bytes(conn, delivery.feed, delivery.sha256, delivery.delivery_id)
+    """The earlier delivery (loaded or quarantined) of this feed and partner with exactly these
+    bytes, if any."""
+    return audit.find_same_bytes(conn, delivery.feed, delivery.folder, delivery.sha256, delivery.delivery_id)

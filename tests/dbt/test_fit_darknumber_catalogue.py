@@ -354,12 +354,17 @@ def test_fit_activities_match_raw(warehouse: Warehouse, fit: dict, reference: di
             counts[(*area, year, None)] += 1
             counts[(*area, year, a["doelgroep"])] += 1
             reach[(*area, year, a["doelgroep"])] += a["bereik"] or 0
+    shown = 0
     for (niveau, code, year), row in fit.items():
-        assert row["activiteiten"] == counts[(niveau, code, year, None)], (niveau, code, year)
+        # A hidden count (disclosure control, as in activiteiten_kwartaal) is empty, never wrong.
+        assert row["activiteiten"] in (None, counts[(niveau, code, year, None)]), (niveau, code, year)
+        shown += row["activiteiten"] is not None
         for doelgroep, _, _, _ in PAIRS:
-            assert row[f"activiteiten_{doelgroep}"] == counts[(niveau, code, year, doelgroep)]
+            assert row[f"activiteiten_{doelgroep}"] in (None, counts[(niveau, code, year, doelgroep)])
             if row[f"bereik_{doelgroep}"] is not None:
+                assert row[f"activiteiten_{doelgroep}"] is not None
                 assert row[f"bereik_{doelgroep}"] == reach[(niveau, code, year, doelgroep)]
+    assert shown > 0
 
 
 def _expected_signal(row: dict) -> str:

@@ -29,7 +29,7 @@ def test_ingest_json_and_deliveries_json(fresh_warehouse_url, pseudonym_key, tmp
     assert [f["status"] for f in files] == ["loaded", "quarantined"]
     assert all(set(f) >= SHAPE for f in files)
     assert (files[0]["rows_received"], files[0]["rows_loaded"], files[0]["rows_rejected"]) == (31, 30, 1)
-    assert "modus: 'fout' is geen toegestane waarde" in files[0]["reasons"][0]
+    assert "modus: geen toegestane waarde" in files[0]["reasons"][0]
     assert files[1]["reasons"] == ["Het bestand is leeg."]
 
     deliver(zone, "registraties_online_202601.csv", csv_bytes(valid_rows(30) + [row(99, modus="fout")]))

@@ -168,15 +168,15 @@ RULES_NOT_IN_THE_DEFECT_LIBRARY = {
     "riec startdatum required": ("riec_casussen", lambda d: _edit_xlsx(d, "Casussen", "startdatum", None),
                                  "startdatum: verplicht veld is leeg"),
     "riec online_component ja/nee": ("riec_casussen", lambda d: _edit_xlsx(d, "Casussen", "online_component", "soms"),
-                                     "online_component: 'soms' is geen ja of nee"),
+                                     "online_component: geen ja of nee"),
     "riec fenomeen": ("riec_casussen", lambda d: _edit_xlsx(d, "Casussen", "fenomeen", "skimming"),
-                      "fenomeen: 'skimming' is geen toegestane waarde"),
+                      "fenomeen: geen toegestane waarde"),
     "riec interventies >= 0": ("riec_casussen", lambda d: _edit_xlsx(d, "Casussen", "interventies", -2),
-                               "interventies: '-2' moet minimaal 0 liggen"),
+                               "interventies: moet minimaal 0 liggen"),
     "vm bron": ("veiligheidsmonitor", lambda d: _edit_csv(d, "bron", "Enquete"),
-                "bron: 'enquete' is geen toegestane waarde"),
+                "bron: geen toegestane waarde"),
     "vm jaar": ("veiligheidsmonitor", lambda d: _edit_csv(d, "jaar", "twintig"),
-                "jaar: 'twintig' is geen geheel getal"),
+                "jaar: geen geheel getal"),
     "bevolking inwoners required": ("bevolking", lambda d: _edit_csv(d, "inwoners", ""),
                                     "inwoners: verplicht veld is leeg"),
 }
@@ -200,4 +200,4 @@ def test_activity_deelnemers_must_not_be_negative(files, fresh_warehouse_url, ps
     zone = LocalLandingZone(tmp_path / "store")
     zone.put(key, _edit_csv(data, "deelnemers", "-3", delimiter))
     (result,) = run(zone, fresh_warehouse_url)
-    assert result.rows_rejected == 1 and "deelnemers: '-3' moet minimaal 0 liggen" in result.reasons[0]
+    assert result.rows_rejected == 1 and "deelnemers: moet minimaal 0 liggen" in result.reasons[0]

@@ -111,3 +111,24 @@ def test_unknown_keys_wrong_secrets_and_anonymous_requests_are_refused(store):
     assert anonymous.status_code == 403 and "AccessDenied" in anonymous.text
     assert requests.get(f"{store.endpoint}/{store.bucket}?list-type=2", timeout=10).status_code == 403
     assert all_objects(store) == {}
+
+
+def test_a_partner_cannot_copy_another_partners_object_into_its_own_folder(store):
+    """CopyObject reads the source on the server's side: a gemeente that may write its own folder
+    must still not be able to pull another gemeente's (or the archive's) object into it."""
+    platform, gm0344 = store.client(PLATFORM), store.client("gemeente:GM0344")
+    own = "landing/gemeenten/GM0344/activiteiten/"
+    sources = ["landing/gemeenten/GM0307/activiteiten/activiteiten_2026.csv",
+               "archive/activiteiten/7__activiteiten_2026.csv",
+               "landing/politie/registraties/registraties_online_202601.csv"]
+    for key in sources:
+        platform.put_object(Bucket=store.bucket, Key=key, Body=b"van een ander")
+    for key in sources:
+        assert error_code(lambda: gm0344.copy_object(
+            Bucket=store.bucket, Key=own + "kopie.csv", CopySource={"Bucket": store.bucket, "Key": key},
+        )) == "AccessDenied", key
+    # its own object it may copy within its own folder
+    gm0344.put_object(Bucket=store.bucket, Key=own + "eigen.csv", Body=b"eigen")
+    gm0344.copy_object(Bucket=store.bucket, Key=own + "eigen_kopie.csv",
+                       CopySource={"Bucket": store.bucket, "Key": own + "eigen.csv"})
+    assert set(all_objects(store)) == {*sources, own + "eigen.csv", own + "eigen_kopie.csv"}

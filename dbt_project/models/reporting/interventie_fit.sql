@@ -19,8 +19,12 @@
 -- labels and shares come from the true counts through disclosed_count/label/rate, so no hidden
 -- count reaches a share or the signal.
 --
--- Activities and reach are not disclosure-controlled: they describe what gemeenten and the
--- regional programme did (which they publish themselves), not victims.
+-- Activities and reach follow the one rule of activiteiten_kwartaal (the same for every reporting
+-- relation): an activity count or a reach of 1-4 is '<5', a reach is hidden wherever its number of
+-- activities is, and no hidden cell may be recovered - here from the year minus the quarters
+-- activiteiten_kwartaal shows. So their year cells are judged exactly like the registrations',
+-- linked to the (complete) quarters activiteiten_kwartaal published: activities first, then the
+-- reach with every cell whose activities are hidden entering as hidden.
 {#- The signal. A group is a large part of the victims from this share of the registrations on;
     the reach among its doelgroep is low when its share of all people reached is below this
     factor times the group's share of the victims. Judged on the published (rounded) shares only,
@@ -136,6 +140,139 @@ jaarcellen as (
     where tijd_key = 'jaar'
 ),
 
+-- The activities behind each year cell, as activiteiten_kwartaal published its quarters (only
+-- complete quarters of the lokaal beeld, the quarters int_fit__bereik counts): the total and the
+-- three doelgroepen the fit compares.
+activiteitkwartalen as (
+    select
+        ak.niveau || ':' || ak.gebied_code as gebied_key,
+        ak.jaar,
+        ak.kwartaal,
+        (case when ak.uitsplitsing = 'totaal' then 'totaal' else ak.waarde end) as groep,
+        ak.onderdrukt as verborgen,
+        ak.bereik_onderdrukt as bereik_verborgen
+    from {{ ref('activiteiten_kwartaal') }} as ak
+    where
+        ak.uitsplitsing = 'totaal'
+        or (ak.uitsplitsing = 'doelgroep' and ak.waarde in ('senioren', 'jongeren', 'ondernemers'))
+),
+
+activiteit_verborgen_per_jaar as (
+    select
+        gebied_key,
+        jaar,
+        groep,
+        count(*) as kwartalen,
+        count(*) filter (where verborgen) as verborgen_kwartalen,
+        count(*) filter (where bereik_verborgen) as bereik_verborgen_kwartalen
+    from activiteitkwartalen
+    group by 1, 2, 3
+),
+
+activiteitjaren as (
+    select
+        b.gebied_key,
+        p.gebied_ouder_key,
+        b.jaar,
+        p.kwartalen,
+        v.groep,
+        v.activiteiten,
+        v.bereik
+    from bereik as b
+    join profiel as p on p.gebied_key = b.gebied_key and p.jaar = b.jaar and p.groep = 'totaal'
+    cross join lateral (values
+        ('totaal', b.activiteiten, b.bereik),
+        {%- for paar in paren %}
+        ('{{ paar.doelgroep }}', b.activiteiten_{{ paar.doelgroep }}, b.bereik_{{ paar.doelgroep }})
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    ) as v (groep, activiteiten, bereik)
+),
+
+-- As for the registrations above: a year public already (all its quarters there and shown) enters
+-- as 0, a shown quarter as 0, a hidden quarter as 1; fail closed otherwise.
+activiteitcellen as (
+    select
+        a.gebied_key,
+        a.gebied_ouder_key,
+        'jaar' as tijd_key,
+        null::text as tijd_ouder_key,
+        a.jaar,
+        a.groep,
+        a.activiteiten as aantal_waar,
+        a.bereik as bereik_waar,
+        case
+            when a.activiteiten between 1 and {{ var('disclosure_min_count') - 1 }} then a.activiteiten
+            when v.kwartalen = a.kwartalen and v.verborgen_kwartalen = 0 then 0
+            else a.activiteiten
+        end as aantal,
+        (v.kwartalen = a.kwartalen and v.bereik_verborgen_kwartalen = 0) as bereik_openbaar
+    from activiteitjaren as a
+    left join activiteit_verborgen_per_jaar as v
+        on v.gebied_key = a.gebied_key and v.jaar = a.jaar and v.groep = a.groep
+
+    union all
+
+    select
+        q.gebied_key,
+        a.gebied_ouder_key,
+        'Q' || q.kwartaal,
+        'jaar',
+        q.jaar,
+        q.groep,
+        null,
+        null,
+        case when q.verborgen then 1 else 0 end,
+        not q.bereik_verborgen
+    from activiteitkwartalen as q
+    join activiteitjaren as a on a.gebied_key = q.gebied_key and a.jaar = q.jaar and a.groep = q.groep
+),
+
+{{ suppress_cells(
+    'activiteitcellen',
+    hierarchies=[
+        {'key': 'gebied_key', 'parent': 'gebied_ouder_key'},
+        {'key': 'tijd_key', 'parent': 'tijd_ouder_key'},
+    ],
+    fixed=['jaar', 'groep'],
+    name='activiteiten_beoordeeld'
+) }},
+
+bereikcellen as (
+    select
+        gebied_key, gebied_ouder_key, tijd_key, tijd_ouder_key, jaar, groep, aantal_waar, bereik_waar,
+        onderdrukking as activiteiten_onderdrukking,
+        case
+            when onderdrukking is not null then 1
+            when tijd_key <> 'jaar' then (case when bereik_openbaar then 0 else 1 end)
+            when bereik_waar between 1 and {{ var('disclosure_min_count') - 1 }} then bereik_waar
+            when bereik_openbaar then 0
+            else bereik_waar
+        end as aantal
+    from activiteiten_beoordeeld
+),
+
+{{ suppress_cells(
+    'bereikcellen',
+    hierarchies=[
+        {'key': 'gebied_key', 'parent': 'gebied_ouder_key'},
+        {'key': 'tijd_key', 'parent': 'tijd_ouder_key'},
+    ],
+    fixed=['jaar', 'groep'],
+    name='bereik_beoordeeld'
+) }},
+
+activiteiten_gepubliceerd as (
+    select
+        gebied_key,
+        jaar,
+        groep,
+        {{ disclosed_count('aantal_waar', 'activiteiten_onderdrukking') }} as activiteiten,
+        {{ disclosed_count('bereik_waar', 'onderdrukking') }} as bereik
+    from bereik_beoordeeld
+    where tijd_key = 'jaar'
+),
+
 breed as (
     select
         p.niveau,
@@ -158,9 +295,10 @@ breed as (
         b.activiteiten,
         b.bereik,
         {%- for paar in paren %}
-        b.activiteiten_{{ paar.doelgroep }},
-        b.bereik_{{ paar.doelgroep }},
-        round(100.0 * b.bereik_{{ paar.doelgroep }} / nullif(b.bereik, 0), 1)
+        b_{{ paar.doelgroep }}.activiteiten as activiteiten_{{ paar.doelgroep }},
+        b_{{ paar.doelgroep }}.bereik as bereik_{{ paar.doelgroep }},
+        -- From the published reach only: a hidden reach gives no share.
+        {{ disclosed_rate('b_' ~ paar.doelgroep ~ '.bereik', 'b.bereik', per=100, decimalen=1) }}
             as aandeel_bereik_{{ paar.doelgroep }}_pct{{ ',' if not loop.last }}
         {%- endfor %}
     from profiel as p
@@ -171,7 +309,13 @@ breed as (
        and c_{{ paar.kolom }}.jaar = p.jaar
        and c_{{ paar.kolom }}.groep = '{{ paar.groep }}'
     {%- endfor %}
-    left join bereik as b on b.gebied_key = p.gebied_key and b.jaar = p.jaar
+    left join activiteiten_gepubliceerd as b on b.gebied_key = p.gebied_key and b.jaar = p.jaar and b.groep = 'totaal'
+    {%- for paar in paren %}
+    left join activiteiten_gepubliceerd as b_{{ paar.doelgroep }}
+        on b_{{ paar.doelgroep }}.gebied_key = p.gebied_key
+       and b_{{ paar.doelgroep }}.jaar = p.jaar
+       and b_{{ paar.doelgroep }}.groep = '{{ paar.doelgroep }}'
+    {%- endfor %}
     where p.groep = 'totaal'
 ),
 
