@@ -393,8 +393,12 @@ def read_xlsx(contract: Contract, data: bytes) -> RawTable:
     elif sheet_name not in workbook.sheet_names:
         raise FileRefused(f"Het tabblad '{sheet_name}' ontbreekt in de werkmap (die heeft "
                           f"{len(workbook.sheet_names)} ander(e) tabblad(en)).")
-    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    rows = [r for r in rows]
+    try:
+        rows = list(workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False))
+    except Exception as err:  # noqa: BLE001 - a damaged sheet (e.g. a corrupt deflate stream) is the partner's file
+        raise FileRefused(
+            f"Het tabblad '{sheet_name}' is beschadigd en kan niet gelezen worden. Sla de werkmap opnieuw op als "
+            f"Excel-werkmap en lever het opnieuw aan. (Technische melding: {type(err).__name__})") from None
     while rows and all(_cell_text(v) is None for v in rows[-1]):
         rows.pop()
     if not rows:

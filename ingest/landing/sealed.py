@@ -29,6 +29,11 @@ class SealedStore:
     def waiting(self, prefix: str = "") -> list[str]:
         return self.inner.waiting(prefix)
 
+    def size(self, key: str, area: Area = "landing") -> int:
+        if area == "landing" and key in self._staged:
+            return len(self._staged[key])
+        return self.inner.size(key, area)
+
     def read(self, key: str, area: Area = "landing") -> bytes:
         if area == "landing" and key in self._staged:
             return self._staged[key]

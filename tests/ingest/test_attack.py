@@ -70,11 +70,7 @@ def _bytes_for(feed: str) -> st.SearchStrategy[bytes]:
     return st.one_of(mutated(SAMPLES[feed][1]), st.binary(max_size=512))
 
 
-ITEM_1 = ("issue 9 item 1 (one file, one outcome; another branch): python_calamine's XmlError ('corrupt "
-          "deflate stream') for a damaged sheet escapes read_xlsx, which catches only the opening of the "
-          "workbook; in the pipeline it stops the run and leaves the delivery in progress")
-FEEDS = [pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=ITEM_1)) if f == "om_instroom" else f
-         for f in sorted(SAMPLES)]
+FEEDS = sorted(SAMPLES)
 
 
 @pytest.mark.parametrize("feed", FEEDS)
@@ -164,7 +160,7 @@ def test_two_ingest_runs_at_once_lose_and_double_nothing(fresh_warehouse_url, ps
         assert conn.execute("select count(*), count(distinct registratienummer_pseudoniem)"
                             " from raw.politie_registraties").fetchone() == (expected_rows, expected_rows)
         assert conn.execute("select count(*) from raw.activiteiten").fetchone()[0] == 6
-    assert len(list((store / "archive").rglob("*.csv"))) == 12
+    assert len(list((store / "archive").rglob("*.sealed"))) == 12
 
 
 def _activity(gemeente: str, i: int) -> bytes:

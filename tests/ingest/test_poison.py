@@ -207,7 +207,7 @@ def test_one_run_over_poison_files_gives_every_file_one_outcome(fresh_warehouse_
     }, outcome
     reasons = {k: " ".join(r["reasons"]) for k, r in results.items()}
     assert "ten hoogste 300 MB" in reasons["politie/registraties/registraties_online_202605.csv"]
-    assert "Heeft het bestand wel een kopregel?" in reasons["politie/registraties/registraties_online_202601.csv"]
+    assert "ontbreekt de kopregel" in reasons["politie/registraties/registraties_online_202601.csv"]
     assert "meer dan 131.072 tekens" in reasons["politie/registraties/registraties_online_202602.csv"]
     assert "XFD1048576" in reasons["om/instroom/om_instroom_2025Q1.xlsx"]
     assert "meer geheugen" in reasons["om/instroom/om_instroom_2025Q2.xlsx"]

@@ -213,7 +213,8 @@ def test_unreadable_file_is_quarantined_whole_with_a_dutch_report(zone, url, tmp
     assert result.status == "quarantined" and result.rows_loaded == 0
     assert reason in result.reasons[0], result.reasons
     kept = [p for p in archive_files(tmp_path / "store", "quarantine") if not p.name.endswith(".rapport.txt")]
-    assert [p.read_bytes() for p in kept] == [data]  # the original, byte for byte
+    # The original, byte for byte, once opened with the archive key (it is kept sealed).
+    assert [unseal(p.read_bytes(), ARCHIVE_KEY, result.delivery_id) for p in kept] == [data]
     report = Path(result.report_key).read_text(encoding="utf-8")
     assert "GEWEIGERD" in report and reason in report and "docs/feeds/politie_registraties.md" in report
     assert current_rows(url) == []
@@ -247,7 +248,9 @@ def test_same_bytes_twice_is_loaded_once(zone, url, tmp_path):
     assert str(first.delivery_id) in second.reasons[0]
     assert len(current_rows(url)) == 10
     originals = [p for p in archive_files(tmp_path / "store", "archive") if not p.name.endswith(".txt")]
-    assert len(originals) == 2 and all(p.read_bytes() == data for p in originals)
+    # Both kept sealed (`<delivery id>__<name>.sealed`), each the original once opened.
+    assert len(originals) == 2
+    assert all(unseal(p.read_bytes(), ARCHIVE_KEY, int(p.name.split("__", 1)[0])) == data for p in originals)
 
 
 def test_redelivered_month_replaces_and_keeps_history(zone, url):
