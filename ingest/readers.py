@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -354,7 +355,7 @@ def check_workbook(data: bytes) -> None:
         try:
             with archive.open(entry) as part:
                 start = part.read(65536)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError):
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error):
             return  # damaged: the reader refuses it
         found = _DIMENSION.search(start)
         if not found:

@@ -48,6 +48,8 @@ class SealedStore:
         raise PlainAtRest("originals are kept sealed (SealedStore.keep), never moved as they are")
 
     def exists(self, key: str, area: Area = "landing") -> bool:
+        if area == "landing" and key in self._staged:
+            return True
         return self.inner.exists(key, area)
 
     def delete(self, key: str, area: Area) -> bool:
