@@ -39,7 +39,7 @@ import yaml
 from airflow.sdk import Asset, AssetAny, dag, task
 
 from config import DBT_PROJECT_DIR, Env, load_settings
-from infopositie.dbt_watch import retry_only_on_io, start_in_triggerer
+from infopositie.dbt_watch import push_only_node_states, start_in_triggerer
 from infopositie.orchestrate import DBT_DAG_ID, OWNER, REPORTING_ASSET_URI, feed_specs, raw_asset_uri
 
 # INFOPOSITIE_DBT_MANIFEST, else where dbt_parse() writes it.
@@ -101,6 +101,8 @@ def _select_what_changed(context: Any) -> None:
     task = (context or {}).get("task")
     if task is None or task.task_id != "dbt_producer_watcher":
         return
+    if EXECUTION_MODE == "watcher":
+        push_only_node_states()
     from infopositie.dbt import selection_for_feeds, selective_build_is_safe
     from infopositie.orchestrate import feeds_of_asset_events
     from warehouse.connection import warehouse_url
@@ -156,8 +158,7 @@ def _cosmos_dag():
             invocation_mode=InvocationMode.DBT_RUNNER,
             dbt_executable_path=Path(sys.executable).parent / "dbt",
         ),
-        operator_args={"install_deps": False, "pre_execute": _set_dbt_env, "retries": 1,
-                       "retry_delay": timedelta(minutes=2)},
+        operator_args={"install_deps": False, "pre_execute": _set_dbt_env, "retries": 0},
         doc_md=__doc__,
         **DAG_ARGS,
     ) as dbt_dag:
@@ -173,7 +174,9 @@ def _cosmos_dag():
     if mode == ExecutionMode.WATCHER:
         start_in_triggerer(dbt_dag.tasks)
         producer = dbt_dag.get_task("dbt_producer_watcher")
-        retry_only_on_io(producer)
+        # Cosmos' watcher producer does not retry (a second attempt skips itself); a failed build
+        # is run again by the next delivery's Asset or by hand from the UI.
+        producer.retries = 0
         if EXECUTION_MODE == "watcher_in_order":
             roots = [t for t in dbt_dag.tasks if t is not producer and not t.upstream_task_ids]
             for consumer in [*producer.downstream_list, *roots]:

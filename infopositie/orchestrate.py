@@ -138,6 +138,10 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         # Cosmos reports usage to a third party by default; this platform sends nothing out.
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # Cosmos' watcher producer would copy every XCom it pushes into an Airflow Variable as well
+        # (one more round trip through the API server per push, the whole backup each time), to
+        # restore them on a retry; its producer never retries here (dags/dbt_build.py).
+        "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
         "DO_NOT_TRACK": "1",
     }
 
