@@ -8,7 +8,6 @@ the key file (INFOPOSITIE_PSEUDONYM_KEY_FILE; the demo creates a local one on fi
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +17,7 @@ import pyarrow as pa
 
 from config import Env
 from ingest.hmac_sha256 import KeyedHash
+from ingest.key_files import create_key_file
 
 
 class MissingKey(RuntimeError):
@@ -53,13 +53,7 @@ def load_key(key_file: Path, *, create: bool = False) -> bytes:
             f"No pseudonymisation key: set INFOPOSITIE_PSEUDONYM_KEY or create {key_file} "
             "(the demo does this for you; production reads it from the secrets store)."
         )
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.parent.chmod(0o700)
-    key = secrets.token_bytes(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex())
-    return key
+    return create_key_file(key_file)
 
 
 class Pseudonymiser:

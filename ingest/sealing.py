@@ -24,6 +24,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from config import Env
+from ingest.key_files import create_key_file
 
 MAGIC = b"IPA1"
 CHUNK = 1 << 20
@@ -64,13 +65,7 @@ def load_archive_key(key_file: Path, *, create: bool = False) -> bytes:
         raise MissingArchiveKey(
             f"No archive key: set {Env.ARCHIVE_KEY} or create {key_file} (the demo does this for you; "
             "production reads it from the secrets store). Originals are never kept unencrypted.")
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.parent.chmod(0o700)
-    key = secrets.token_bytes(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex())
-    return key
+    return create_key_file(key_file)
 
 
 def _checked(key: bytes) -> bytes:
