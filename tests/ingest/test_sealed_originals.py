@@ -55,7 +55,10 @@ def test_seal_opens_to_the_same_bytes_at_every_chunk_boundary(size: int) -> None
     data = os.urandom(size)
     sealed = seal(data, KEY, 7)
     assert unseal(sealed, KEY, 7) == data
-    assert data[:64] not in sealed or size == 0
+    # A byte or two of random plaintext turns up in any ciphertext by chance; 16 bytes do not
+    # (odds about n / 2**128), so only then does finding them mean the seal leaked plaintext.
+    if size >= 16:
+        assert data[:64] not in sealed
 
 
 def test_a_changed_truncated_misfiled_or_wrongly_keyed_original_does_not_open() -> None:
