@@ -8,7 +8,8 @@ in ingest/steps/:
 3. type          values typed against the reference data
 4. pseudonymise  identifiers hashed in a worker process (from step 2 on), ages banded
 5. write         every row into a new table no reader can see, in threads, while ...
-6. validate      ... Great Expectations checks every contract rule; too many bad rows refuse the file
+6. validate      ... every contract rule, a Great Expectations expectation, is checked; too many
+                 bad rows refuse the file
 7. audit         the rejected rows removed from the new table, the table checked
 8. publish       the table attached as a partition of raw.<feed>, the period's earlier delivery superseded
 9. keep          the original archived (or quarantined) with a report for the partner

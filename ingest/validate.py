@@ -1,26 +1,23 @@
-"""Row-level validation with Great Expectations, with the suite derived from the feed contract.
+"""Row-level validation: the feed contract's rules as Great Expectations expectations.
 
-Every rule of the contract becomes one expectation. Expectations on a single column run over
+Every rule of the contract becomes one expectation (ingest/expectations.py: a GE expectation
+configuration, evaluated vectorised and tested against GE's own validation). Expectations on a single column run over
 that column's *distinct* values (the unexpected ones are then traced back to every row that
 carries them), which gives exactly the row-level result of validating all rows at a fraction of
 the cost; uniqueness runs over the full column, pair rules over the distinct pairs.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ingest.contracts import PG_TYPES, Column, Contract
+from ingest.expectations import Expectation, gx_unexpected, unexpected
 from ingest.normalize import Normalized, Reference, period_bounds
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
 @dataclass(frozen=True)
@@ -28,33 +25,26 @@ class Check:
     """One contract rule: the expectation and how to say in Dutch what a failing value means."""
 
     column: str
-    expectation: object
+    expectation: Expectation
     frame: str                       # "distinct", "rows" or "pair:<other column>"
     # The reason, from the failing value; it names the column and the rule, never the value
     # (reasons reach the audit trail, the partner's report, logs and XComs).
     message: Callable[[object], str]
 
 
-@lru_cache(maxsize=1)
-def _gx():
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    source = context.data_sources.add_pandas("infopositie")
-    batch_definition = source.add_dataframe_asset("deliveries").add_batch_definition_whole_dataframe("file")
-    return gx, batch_definition
-
-
-def _expect() -> Any:
-    """Great Expectations' expectation classes (GX is imported on first use: it takes seconds)."""
-    return _gx()[0].expectations
-
-
-
-
 REGIONS_OUTSIDE_GEMEENTEN = ("PV24", "PV26", "PV27", "RE09", "NL01")
+
+
+def _in_set(values: list) -> Expectation:
+    return Expectation("expect_column_values_to_be_in_set", {"column": "value", "value_set": values})
+
+
+def _regex(regex: str) -> Expectation:
+    return Expectation("expect_column_values_to_match_regex", {"column": "value", "regex": regex})
+
+
+def _between(low: object, high: object) -> Expectation:
+    return Expectation("expect_column_values_to_be_between", {"column": "value", "min_value": low, "max_value": high})
 
 
 @dataclass(frozen=True)
@@ -99,7 +89,7 @@ def build_checks(contract: Contract, ref: Reference, period: str | None, folder:
 def _required(c: Column, _: RuleContext) -> Check | None:
     if not c.required:
         return None
-    return Check(c.name, _expect().ExpectColumnValuesToNotBeNull(column="raw"), "distinct",
+    return Check(c.name, Expectation("expect_column_values_to_not_be_null", dict(column="raw")), "distinct",
                  lambda v: f"{c.name}: verplicht veld is leeg")
 
 
@@ -108,7 +98,8 @@ def _unique(c: Column, _: RuleContext) -> Check | None:
     if not c.unique:
         return None
     # Over the distinct values with their number of occurrences: each may occur once.
-    return Check(c.name, _expect().ExpectColumnValuesToBeBetween(column="occurrences", max_value=1), "distinct",
+    once = Expectation("expect_column_values_to_be_between", {"column": "occurrences", "max_value": 1})
+    return Check(c.name, once, "distinct",
                  lambda v: f"{c.name}: een waarde die meer dan eens voorkomt in het bestand")
 
 
@@ -116,7 +107,7 @@ def _unique(c: Column, _: RuleContext) -> Check | None:
 def _enum(c: Column, _: RuleContext) -> Check | None:
     if c.type != "enum":
         return None
-    return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=c.values), "distinct",
+    return Check(c.name, _in_set(c.values), "distinct",
                  lambda v: f"{c.name}: geen toegestane waarde (toegestaan: {', '.join(c.values)})")
 
 
@@ -124,7 +115,7 @@ def _enum(c: Column, _: RuleContext) -> Check | None:
 def _gemeente(c: Column, d: RuleContext) -> Check | None:
     if c.type != "gemeente":
         return None
-    return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=sorted(d.ref.current_codes)),
+    return Check(c.name, _in_set(sorted(d.ref.current_codes)),
                  "distinct",
                  lambda v: f"{c.name}: onbekende gemeentecode (geen gemeente van politie-eenheid "
                            "Midden-Nederland)")
@@ -135,7 +126,7 @@ def _region(c: Column, d: RuleContext) -> Check | None:
     if c.type != "region":
         return None
     allowed = sorted(d.ref.current_codes) + list(REGIONS_OUTSIDE_GEMEENTEN)
-    return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=allowed), "distinct",
+    return Check(c.name, _in_set(allowed), "distinct",
                  lambda v: f"{c.name}: onbekende regiocode (toegestaan: een gemeente van de eenheid, PV26, "
                            "PV24, PV27, RE09 of NL01)")
 
@@ -145,7 +136,7 @@ def _folder_gemeente(c: Column, d: RuleContext) -> Check | None:
     if not (c.folder_gemeente and d.folder and d.folder.upper().startswith("GM")):
         return None
     own = d.folder.upper()
-    return Check(c.name, _expect().ExpectColumnValuesToBeInSet(column="value", value_set=[own]), "distinct",
+    return Check(c.name, _in_set([own]), "distinct",
                  lambda v: f"{c.name}: niet de gemeente van deze map ({own}); een gemeente levert "
                            "alleen haar eigen activiteiten")
 
@@ -157,8 +148,8 @@ def _required_when(c: Column, _: RuleContext) -> Check | None:
         return None
     op = "==" if c.required_when else "!="
     word = "als" if c.required_when else "tenzij"
-    return Check(c.name, _expect().ExpectColumnValuesToNotBeNull(
-        column="raw", row_condition=f'other{op}"{cond.equals}"', condition_parser="pandas"),
+    return Check(c.name, Expectation("expect_column_values_to_not_be_null", dict(
+        column="raw", row_condition=f'other{op}"{cond.equals}"', condition_parser="pandas")),
         f"pair:{cond.column}",
         lambda v: f"{c.name}: verplicht {word} {cond.column} '{cond.equals}' is")
 
@@ -167,8 +158,8 @@ def _required_when(c: Column, _: RuleContext) -> Check | None:
 def _not_greater_than(c: Column, _: RuleContext) -> Check | None:
     if not c.not_greater_than:
         return None
-    return Check(c.name, _expect().ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
+    return Check(c.name, Expectation("expect_column_pair_values_a_to_be_greater_than_b", dict(
+        column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing")),
         f"pair:{c.not_greater_than}",
         lambda v: f"{c.name}: groter dan {c.not_greater_than}")
 
@@ -178,8 +169,8 @@ def _within_district(c: Column, d: RuleContext) -> Check | None:
     if not c.within_district:
         return None
     pairs = sorted(d.ref.districts.items())
-    return Check(c.name, _expect().ExpectColumnPairValuesToBeInSet(
-        column_A="value", column_B="other", value_pairs_set=pairs, ignore_row_if="either_value_is_missing"),
+    return Check(c.name, Expectation("expect_column_pair_values_to_be_in_set", dict(
+        column_A="value", column_B="other", value_pairs_set=pairs, ignore_row_if="either_value_is_missing")),
         f"list:{c.within_district}",
         lambda v: f"{c.name}: een gemeente die niet in het district ligt dat bij deze rij staat")
 
@@ -188,7 +179,7 @@ def _within_district(c: Column, d: RuleContext) -> Check | None:
 def _wijk(c: Column, _: RuleContext) -> Check | None:
     if c.type != "wijk":
         return None
-    return Check(c.name, _expect().ExpectColumnValuesToMatchRegex(column="value", regex=r"^WK\d{6}$"), "distinct",
+    return Check(c.name, _regex(r"^WK\d{6}$"), "distinct",
                  lambda v: f"{c.name}: geen wijkcode (verwacht WK gevolgd door 6 cijfers)")
 
 
@@ -196,7 +187,7 @@ def _wijk(c: Column, _: RuleContext) -> Check | None:
 def _pattern(c: Column, _: RuleContext) -> Check | None:
     if not c.pattern:
         return None
-    return Check(c.name, _expect().ExpectColumnValuesToMatchRegex(column="value", regex=c.pattern), "distinct",
+    return Check(c.name, _regex(c.pattern), "distinct",
                  lambda v: f"{c.name}: niet de juiste vorm")
 
 
@@ -207,7 +198,7 @@ def _min_max(c: Column, _: RuleContext) -> Check | None:
     low = "" if c.min is None else f"{c.min:g}"
     high = "" if c.max is None else f"{c.max:g}"
     bound = f"tussen {low} en {high}" if low and high else (f"minimaal {low}" if low else f"maximaal {high}")
-    return Check(c.name, _expect().ExpectColumnValuesToBeBetween(column="value", min_value=c.min, max_value=c.max),
+    return Check(c.name, _between(c.min, c.max),
                  "distinct", lambda v: f"{c.name}: moet {bound} liggen")
 
 
@@ -224,7 +215,7 @@ def _stored_range(c: Column, _: RuleContext) -> Check | None:
     if c.type not in STORED_RANGE or c.stored_type != PG_TYPES[c.type]:
         return None  # stored as something else (an age band), or not stored
     low, high = STORED_RANGE[c.type]
-    return Check(c.name, _expect().ExpectColumnValuesToBeBetween(column="value", min_value=low, max_value=high),
+    return Check(c.name, _between(low, high),
                  "distinct", lambda v: f"{c.name}: getal valt buiten wat kan worden opgeslagen "
                                        f"({STORED_RANGE_NL[c.type]})")
 
@@ -234,8 +225,7 @@ def _in_period(c: Column, d: RuleContext) -> Check | None:
     if not (c.in_period and d.period):
         return None
     start, end = period_bounds(d.contract, d.period)
-    return Check(c.name, _expect().ExpectColumnValuesToBeBetween(
-        column="value", min_value=pd.Timestamp(start), max_value=pd.Timestamp(end)), "distinct",
+    return Check(c.name, _between(start, end), "distinct",
         lambda v: f"{c.name}: valt niet in de periode van het bestand "
                   f"({start:%d-%m-%Y} t/m {end:%d-%m-%Y})")
 
@@ -244,8 +234,8 @@ def _in_period(c: Column, d: RuleContext) -> Check | None:
 def _not_after(c: Column, _: RuleContext) -> Check | None:
     if not c.not_after:
         return None
-    return Check(c.name, _expect().ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
+    return Check(c.name, Expectation("expect_column_pair_values_a_to_be_greater_than_b", dict(
+        column_A="other", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing")),
         f"pair:{c.not_after}",
         lambda v: f"{c.name}: ligt na {c.not_after}")
 
@@ -254,8 +244,8 @@ def _not_after(c: Column, _: RuleContext) -> Check | None:
 def _not_before(c: Column, _: RuleContext) -> Check | None:
     if not c.not_before:
         return None
-    return Check(c.name, _expect().ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A="value", column_B="other", or_equal=True, ignore_row_if="either_value_is_missing"),
+    return Check(c.name, Expectation("expect_column_pair_values_a_to_be_greater_than_b", dict(
+        column_A="value", column_B="other", or_equal=True, ignore_row_if="either_value_is_missing")),
         f"pair:{c.not_before}",
         lambda v: f"{c.name}: ligt voor {c.not_before}")
 
@@ -264,8 +254,8 @@ def _not_before(c: Column, _: RuleContext) -> Check | None:
 def _within_gemeente(c: Column, _: RuleContext) -> Check | None:
     if not c.within_gemeente:
         return None
-    return Check(c.name, _expect().ExpectColumnPairValuesToBeEqual(
-        column_A="value_gemeente", column_B="other", ignore_row_if="either_value_is_missing"),
+    return Check(c.name, Expectation("expect_column_pair_values_to_be_equal", dict(
+        column_A="value_gemeente", column_B="other", ignore_row_if="either_value_is_missing")),
         f"pair:{c.within_gemeente}",
         lambda v: f"{c.name}: de wijk ligt niet in {c.within_gemeente}")
 
@@ -278,11 +268,6 @@ def _as_frame_values(values: pd.Series) -> pd.Series:
     if isinstance(sample, (int, float)) and not isinstance(sample, bool):
         return pd.to_numeric(values, errors="coerce").astype("float64")
     return values
-
-
-def _suite(group: list[Check], label: str):
-    gx, _ = _gx()
-    return gx.ExpectationSuite(name=label, expectations=[c.expectation for c in group])
 
 
 def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, list[np.ndarray] | np.ndarray, np.ndarray]:
@@ -334,9 +319,22 @@ def _distinct_pairs(d, other) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
             pair_uniques // width == len(d.typed))
 
 
-def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, list[str]]:
+Evaluate = Callable[[list[Expectation], pd.DataFrame, str], list[np.ndarray]]
+
+
+def vectorised(expectations: list[Expectation], frame: pd.DataFrame, name: str) -> list[np.ndarray]:
+    columns = {c: frame[c].to_numpy() for c in frame.columns}
+    return [unexpected(e, columns) for e in expectations]
+
+
+def with_gx(expectations: list[Expectation], frame: pd.DataFrame, name: str) -> list[np.ndarray]:
+    """Great Expectations' own validation of the same suite (the reference; seconds to import)."""
+    return gx_unexpected(expectations, frame, name)
+
+
+def run_checks(checks: list[Check], data: Normalized, n_rows: int,
+               evaluate: Evaluate = vectorised) -> dict[int, list[str]]:
     """Returns row position -> Dutch reasons, for every row that fails any rule."""
-    _, batch_definition = _gx()
     reasons: dict[int, list[str]] = {}
 
     def add(row_codes: np.ndarray, messages: dict[int, list[str]]) -> None:
@@ -361,7 +359,7 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
         # expand(frame row) -> [(code, value to name in the message)]: the codes (in row_codes)
         # of the rows a failing frame row stands for.
         if kind == "distinct":
-            needed = {getattr(g.expectation, "column", None) for g in group}
+            needed = set().union(*(g.expectation.columns for g in group))
             frame, members, row_codes = _distinct_frame(d, needed)
             empty = len(d.typed)
 
@@ -382,19 +380,18 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int) -> dict[int, 
             frame = pd.DataFrame({"value": _as_frame_values(values),
                                   "other": _as_frame_values(pd.Series(seconds, dtype=object)),
                                   "raw": np.where(first_empty, np.nan, 0.0)})
-            if any(getattr(g.expectation, "column_A", None) == "value_gemeente" for g in group):
+            if any("value_gemeente" in g.expectation.columns for g in group):
                 frame["value_gemeente"] = ["GM" + v[2:6] if isinstance(v, str) and len(v) == 8 else None
                                            for v in values]
 
             def expand(position, firsts=firsts):
                 return [(position, firsts[position])]
-        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(_suite(group, f"{name}.{kind}"), result_format={"result_format": "COMPLETE"})
-        for check, outcome in zip(group, result.results):
-            if outcome.success:
+        failing = evaluate([g.expectation for g in group], frame, f"{name}.{kind}")
+        for check, positions in zip(group, failing):
+            if not len(positions):
                 continue
             messages: dict[int, list[str]] = {}
-            for position in outcome.result.get("unexpected_index_list") or []:
+            for position in positions.tolist():
                 for code, value in expand(int(position)):
                     messages.setdefault(code, []).append(check.message(value))
             if messages:

@@ -3,7 +3,7 @@ to readers until publish), while step validate runs.
 
 Encoding runs in a thread of its own that feeds `load.CopyWriter` (which sends over one or two
 connections in threads of its own): the database takes one chunk while the next is encoded and
-while Great Expectations checks the file. Rows validation rejects are removed in step audit."""
+while validation checks the file. Rows validation rejects are removed in step audit."""
 from __future__ import annotations
 
 import threading
