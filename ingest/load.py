@@ -14,7 +14,6 @@ import io
 import queue
 import threading
 
-import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -34,8 +33,7 @@ def partition_name(contract: Contract, delivery_id: int) -> tuple[str, str]:
     return schema, f"{table}_d{delivery_id}"
 
 
-def _to_csv(frame: pd.DataFrame | pa.Table) -> bytes:
-    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+def _to_csv(table: pa.Table) -> bytes:
     buffer = io.BytesIO()
     pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return buffer.getvalue()
@@ -104,8 +102,7 @@ class CopyWriter:
             while not ended and chunks.get() is not None:
                 pass
 
-    def put(self, frame: pd.DataFrame | pa.Table) -> None:
-        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    def put(self, table: pa.Table) -> None:
         self._queues[self._turn % len(self._queues)].put(table)
         self._turn += 1
 

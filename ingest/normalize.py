@@ -8,13 +8,13 @@ the partner's report, logs and XComs, and a value may be anything a partner type
 """
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,35 +30,34 @@ class Reference:
     districts: dict[str, str] = field(default_factory=dict)  # gemeente -> district
 
 
+def objects(values: list | pa.Array) -> np.ndarray:
+    """A one-dimensional object array (numpy would make tuples a second dimension)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values.to_pylist() if isinstance(values, (pa.Array, pa.ChunkedArray)) else values
+    return out
+
+
 @dataclass
 class Distinct:
     codes: np.ndarray            # row -> index into values (-1 = empty)
-    raw: pd.Series               # distinct raw strings
-    typed: pd.Series             # distinct typed values (null where unparseable)
+    raw: pa.Array                # distinct raw strings
+    typed: np.ndarray | pa.Array  # distinct typed values (None where unparseable); Arrow strings for identifiers
     errors: dict[int, str] = field(default_factory=dict)  # distinct index -> reason
+
+    def __len__(self) -> int:
+        return len(self.typed)
+
+    def objects(self) -> np.ndarray:
+        """The distinct typed values as Python objects."""
+        return self.typed if isinstance(self.typed, np.ndarray) else objects(self.typed)
+
+    def value(self, i: int) -> object:
+        return self.typed[i] if isinstance(self.typed, np.ndarray) else self.typed[i].as_py()
 
 
 @dataclass
 class Normalized:
     columns: dict[str, Distinct]
-
-    def row_values(self, name: str, kind: str = "object") -> np.ndarray:
-        """Typed value per row: datetime64[D] with NaT, float64 with NaN, or object with None."""
-        d = self.columns[name]
-        if kind == "date":
-            lookup = np.append(pd.to_datetime(pd.Series(d.typed, dtype=object)).to_numpy().astype("datetime64[D]"),
-                               np.datetime64("NaT", "D"))
-        elif kind == "list":
-            lookup = np.empty(len(d.typed) + 1, dtype=object)
-            lookup[:-1] = ["{" + ",".join(v) + "}" if v is not None else None for v in d.typed]
-            lookup[-1] = None
-        elif kind == "float":
-            lookup = np.append(pd.to_numeric(pd.Series(d.typed, dtype=object)).to_numpy(dtype=float), np.nan)
-        else:
-            lookup = np.empty(len(d.typed) + 1, dtype=object)
-            lookup[:-1] = d.typed.to_numpy(dtype=object)
-            lookup[-1] = None
-        return lookup[d.codes]  # code -1 picks the trailing empty value
 
 
 _GEMEENTE = re.compile(r"^(?:GM)?(\d{1,4})$", re.IGNORECASE)
@@ -102,31 +101,33 @@ def too_large(column: Column) -> str:
     return f"{column.name}: getal is te groot om op te slaan"
 
 
-def _convert_numbers(column: Column, values: pd.Series, decimal_comma: bool) -> tuple[list, dict[int, str]]:
+def _convert_numbers(column: Column, values: pa.Array, decimal_comma: bool) -> tuple[list, dict[int, str]]:
     """Vectorised: a month of amounts can hold hundreds of thousands of distinct values."""
-    text = pd.Series(values.to_numpy(dtype=object), dtype="str")
+    text = values.cast(pa.large_string())
+    unsigned = pc.replace_substring_regex(text, r"^\+", "")  # Arrow's parser takes no plus sign
     if column.type == "integer":
-        ok = text.str.fullmatch(_INT.pattern).fillna(False).to_numpy(dtype=bool)
-        huge = ok & (text.str.lstrip("+-").str.len().fillna(0).to_numpy() > MAX_INT_DIGITS)
+        ok = pc.match_substring_regex(text, _INT.pattern).fill_null(False).to_numpy(zero_copy_only=False)
+        digits = pc.utf8_length(pc.utf8_ltrim(text, "+-")).fill_null(0).to_numpy(zero_copy_only=False)
+        huge = ok & (digits > MAX_INT_DIGITS)
         ok &= ~huge
-        parsed = pd.to_numeric(text.where(ok), errors="coerce")
-        out = [int(v) if ok_ else None for v, ok_ in zip(parsed.tolist(), ok)]
+        parsed = pc.cast(pc.if_else(pa.array(ok), unsigned, pa.scalar(None, pa.large_string())), pa.int64())
+        out = parsed.to_pylist()
         errors = {int(i): f"{column.name}: geen geheel getal" for i in np.flatnonzero(~ok & ~huge)}
         errors.update({int(i): too_large(column) for i in np.flatnonzero(huge)})
         return out, errors
     comma = decimal_comma and column.type == "decimal"
     pattern = _DEC_NL if comma else _DEC_POINT
-    ok = text.str.fullmatch(pattern.pattern).fillna(False).to_numpy(dtype=bool)
-    cleaned = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False) if comma else text
-    parsed = pd.to_numeric(cleaned.where(ok), errors="coerce").to_numpy(dtype=float)
-    out = [float(v) if k else None for v, k in zip(parsed.tolist(), ok)]
+    ok = pc.match_substring_regex(text, pattern.pattern).fill_null(False).to_numpy(zero_copy_only=False)
+    cleaned = pc.replace_substring(pc.replace_substring(unsigned, ".", ""), ",", ".") if comma else unsigned
+    parsed = pc.cast(pc.if_else(pa.array(ok), cleaned, pa.scalar(None, pa.large_string())), pa.float64())
+    out = parsed.to_pylist()
     hint = (" (gebruik een decimale komma, bijvoorbeeld 1.234,56)" if comma
             else " (gebruik een decimale punt, bijvoorbeeld 12.5)")
     errors = {int(i): f"{column.name}: geen geldig getal{hint}" for i in np.flatnonzero(~ok)}
     return out, errors
 
 
-def _convert(column: Column, values: pd.Series, contract: Contract, ref: Reference,
+def _convert(column: Column, values: pa.Array, contract: Contract, ref: Reference,
              decimal_comma: bool) -> tuple[list, dict[int, str]]:
     if column.type in ("integer", "decimal", "number") and len(values) > 256:
         return _convert_numbers(column, values, decimal_comma)
@@ -134,7 +135,7 @@ def _convert(column: Column, values: pd.Series, contract: Contract, ref: Referen
     out: list = []
     errors: dict[int, str] = {}
     t = column.type
-    for i, v in enumerate(values.tolist()):
+    for i, v in enumerate(values.to_pylist()):
         if t in ("text", "wijk", "region"):
             out.append(v.upper() if t in ("wijk", "region") else v)
         elif t == "enum":
@@ -193,20 +194,19 @@ def _convert(column: Column, values: pd.Series, contract: Contract, ref: Referen
     return out, errors
 
 
-def _dictionary(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
+def _dictionary(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     """Row -> index of its distinct value (-1 for empty), and the distinct values in order of
-    first appearance. Arrow's hash encoding on the Arrow-backed column: no Python object per row,
-    and several times faster than pandas' factorize here."""
-    if isinstance(series.dtype, pd.CategoricalDtype):  # the reader encoded it already
-        return (series.cat.codes.to_numpy().astype(np.int64),
-                pa.array(series.cat.categories.to_numpy(dtype=object), type=pa.large_string()))
-    encoded = pc.dictionary_encode(pa.array(series, type=pa.large_string()))
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
+    first appearance. Arrow's hash encoding: no Python object per row."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.unify_dictionaries().combine_chunks() if pa.types.is_dictionary(values.type) \
+            else values.combine_chunks()
+    if not pa.types.is_dictionary(values.type):  # the reader encoded the others already
+        values = pc.dictionary_encode(values)
+    codes = values.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, values.dictionary.cast(pa.large_string())
 
 
-def normalize(contract: Contract, frame: pd.DataFrame, ref: Reference, *, decimal_comma: bool = True,
+def normalize(contract: Contract, frame: pa.Table, ref: Reference, *, decimal_comma: bool = True,
               part: Literal["all", "identifiers", "others"] = "all") -> Normalized:
     """`decimal_comma`: decimals are written the Dutch way (CSV exports); spreadsheets and JSON
     carry real numbers. `part` splits the work: the columns to pseudonymise ("identifiers") are
@@ -222,29 +222,26 @@ def normalize(contract: Contract, frame: pd.DataFrame, ref: Reference, *, decima
         if column.personal == "pseudonymise":
             # Identifiers are (nearly) all distinct and their values are never needed as Python
             # objects (the pseudonyms are made from the Arrow column).
-            values = pd.Series(dictionary, dtype="str")
-            columns[column.name] = Distinct(codes, values, values)
+            columns[column.name] = Distinct(codes, dictionary, dictionary)
             continue
-        uniques = pd.Series(dictionary.to_pylist(), dtype="object")
         if column.type == "text" and column.personal is None and not column.pattern:
             # Free identifiers: nothing to convert, keep the distinct values as they are.
-            columns[column.name] = Distinct(codes, uniques, uniques)
+            columns[column.name] = Distinct(codes, dictionary, objects(dictionary))
             continue
-        typed, errors = _convert(column, uniques, contract, ref, decimal_comma)
-        columns[column.name] = Distinct(codes, uniques, pd.Series(typed, dtype="object"), errors)
+        typed, errors = _convert(column, dictionary, contract, ref, decimal_comma)
+        columns[column.name] = Distinct(codes, dictionary, objects(typed), errors)
     return Normalized(columns)
 
 
 def period_bounds(contract: Contract, period: str) -> tuple[date, date]:
     if contract.period == "month":
         start = datetime.strptime(period, "%Y-%m").date()
-        end = (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
-        return start, end
+        return start, start.replace(day=calendar.monthrange(start.year, start.month)[1])
     if contract.period == "quarter":
         year, q = int(period[:4]), int(period[-1])
         start = date(year, 3 * (q - 1) + 1, 1)
-        end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
-        return start, end
+        last = 3 * q
+        return start, date(year, last, calendar.monthrange(year, last)[1])
     if contract.period == "date":
         day = datetime.strptime(period, "%Y-%m-%d").date()
         return day, day

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -30,7 +29,7 @@ ENCODINGS = ("utf-8-sig", "cp1252")
 
 @dataclass
 class RawTable:
-    frame: pd.DataFrame                  # contract column name -> trimmed string or <NA>
+    frame: pa.Table                      # contract column name -> trimmed string or null (possibly dictionary-encoded)
     line_numbers: np.ndarray             # line in the original file of each row (header = 1)
     encoding: str
     rows_received: int                   # data rows in the file, including unreadable ones
@@ -173,16 +172,17 @@ def read_csv(contract: Contract, data: bytes, on_identifiers: Identifiers | None
         frame_data, lines, unreadable, received = table
     if received == 0:
         raise FileRefused("Het bestand bevat alleen een kopregel en geen gegevens.")
-    frame = pd.DataFrame(index=pd.RangeIndex(len(lines)))
-    for position, name in enumerate(mapped):
-        if name is not None and frame_data[position] is not None \
-                and contract.column(name).personal != "never_store":
-            frame[name] = frame_data[position]
-    for column in contract.columns:
-        if column.name not in frame:
-            frame[column.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
-    frame = frame[[c.name for c in contract.columns]]
-    return RawTable(frame, lines, encoding, received, unreadable, notes)
+    found = {name: frame_data[position] for position, name in enumerate(mapped)
+             if name is not None and frame_data[position] is not None
+             and contract.column(name).personal != "never_store"}
+    return RawTable(_table(contract, found, len(lines)), lines, encoding, received, unreadable, notes)
+
+
+def _table(contract: Contract, found: dict[str, pa.Array | list[str | None]], rows: int) -> pa.Table:
+    """Every contract column in contract order; a column the file lacks (or that is never
+    stored) is all empty."""
+    return pa.table({c.name: found[c.name] if c.name in found else pa.nulls(rows, pa.string())
+                     for c in contract.columns})
 
 
 def _clean(array: pa.ChunkedArray, null_tokens: tuple[str, ...] = ()) -> pa.Array:
@@ -191,8 +191,8 @@ def _clean(array: pa.ChunkedArray, null_tokens: tuple[str, ...] = ()) -> pa.Arra
     return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed).combine_chunks()
 
 
-def _clean_dictionary(column: pa.ChunkedArray, null_tokens: tuple[str, ...]) -> pd.Series:
-    """A dictionary-encoded column as a categorical Series of trimmed values (empty = missing).
+def _clean_dictionary(column: pa.ChunkedArray, null_tokens: tuple[str, ...]) -> pa.DictionaryArray:
+    """A dictionary-encoded column of trimmed values (empty = missing).
     Trimming runs over the distinct values only; values that differ only in surrounding spaces
     become one category."""
     combined = column.unify_dictionaries().combine_chunks()
@@ -200,8 +200,7 @@ def _clean_dictionary(column: pa.ChunkedArray, null_tokens: tuple[str, ...]) -> 
     recoded = pc.dictionary_encode(cleaned)
     mapping = recoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
     codes = mapping[combined.indices.to_numpy(zero_copy_only=False)]
-    categories = pd.Index(pd.array(recoded.dictionary, dtype="str"))
-    return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), recoded.dictionary)
 
 
 def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int], null_tokens: tuple[str, ...],
@@ -234,7 +233,7 @@ def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int
     if invalid or b"\r\n" not in body and b"\r" in body or newlines != table.num_rows:
         return None
     names = [n if n in table.column_names else None for n in names]
-    columns: list[pd.Series | None] = [None] * len(names)
+    columns: list[pa.Array | None] = [None] * len(names)
     for i, n in enumerate(names):
         if n is None or (i not in wanted and i not in (early or {})):
             continue  # columns never to be stored (free text) are not even materialised
@@ -242,7 +241,7 @@ def _fast_parse(body: bytes, header: list[str], delimiter: str, wanted: list[int
             cleaned = _clean(table.column(n), null_tokens)
             if early and i in early:
                 early[i](cleaned)  # the caller starts hashing before the rest is converted
-            columns[i] = pd.Series(pd.array(cleaned, dtype="str")) if i in wanted else None
+            columns[i] = cleaned if i in wanted else None
         else:
             columns[i] = _clean_dictionary(table.column(n), null_tokens)
     lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
@@ -294,7 +293,7 @@ def _careful_parse(text: str, width: int, delimiter: str, null_tokens: tuple[str
     columns = []
     for i in range(width):
         values = [None if r[i].strip() in null_tokens else (r[i].strip() or None) for r in rows]
-        columns.append(pd.Series(values, dtype="str"))
+        columns.append(pa.array(values, type=pa.string()))
     return columns, np.asarray(lines, dtype=np.int64), unreadable, received
 
 
@@ -415,16 +414,12 @@ def read_xlsx(contract: Contract, data: bytes) -> RawTable:
     kept = [(r, line) for r, line in zip(body, lines) if any(_cell_text(v) is not None for v in r)]
     if not kept:
         raise FileRefused("Het bestand bevat alleen een kopregel en geen gegevens.")
-    frame = pd.DataFrame(index=pd.RangeIndex(len(kept)))
-    for position, name in enumerate(mapped):
-        if name is not None and contract.column(name).personal != "never_store":
-            frame[name] = pd.Series([_cell_text(r[position]) if position < len(r) else None for r, _ in kept],
-                                    dtype="str")
-    for column in contract.columns:
-        if column.name not in frame:
-            frame[column.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
-    frame = frame[[c.name for c in contract.columns]]
-    return RawTable(frame, np.asarray([line for _, line in kept], dtype=np.int64), "xlsx", len(kept), {}, notes)
+    found = {name: pa.array([_cell_text(r[position]) if position < len(r) else None for r, _ in kept],
+                            type=pa.string())
+             for position, name in enumerate(mapped)
+             if name is not None and contract.column(name).personal != "never_store"}
+    lines = np.asarray([line for _, line in kept], dtype=np.int64)
+    return RawTable(_table(contract, found, len(kept)), lines, "xlsx", len(kept), {}, notes)
 
 
 def read_json(contract: Contract, data: bytes) -> tuple[RawTable, dict]:
@@ -457,7 +452,6 @@ def read_json(contract: Contract, data: bytes) -> tuple[RawTable, dict]:
         raise FileRefused(f"Het veld '{options.records}' ontbreekt of is geen lijst.")
     if not records:
         raise FileRefused(f"De lijst '{options.records}' is leeg: het bestand bevat geen gegevens.")
-    frame = pd.DataFrame(index=pd.RangeIndex(len(records)))
     unreadable: dict[int, str] = {}
     values: dict[str, list] = {c.name: [] for c in contract.columns}
     for i, record in enumerate(records, start=1):
@@ -471,9 +465,8 @@ def read_json(contract: Contract, data: bytes) -> tuple[RawTable, dict]:
             values[c.name].append(None if v is None or v == "" else (
                 repr(v) if isinstance(v, float) else str(v)))
     keep = [i for i in range(len(records)) if (i + 1) not in unreadable]
-    for c in contract.columns:
-        frame[c.name] = pd.Series(values[c.name], dtype="str")
-    frame = frame.iloc[keep].reset_index(drop=True)
+    frame = _table(contract, {c.name: pa.array([values[c.name][i] for i in keep], type=pa.string())
+                              for c in contract.columns}, len(keep))
     header = {k: v for k, v in document.items() if k != options.records}
     table = RawTable(frame, np.asarray([i + 1 for i in keep], dtype=np.int64), "utf-8", len(records),
                      unreadable, [], unit="record")

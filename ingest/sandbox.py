@@ -41,7 +41,7 @@ def _forkserver() -> Any:
     global _context
     if _context is None:
         context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["ingest.readers", "python_calamine", "pandas"])
+        context.set_forkserver_preload(["ingest.readers", "python_calamine"])
         _context = context
     return _context
 

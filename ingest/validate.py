@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.contracts import PG_TYPES, Column, Contract
-from ingest.expectations import Expectation, gx_unexpected, unexpected
-from ingest.normalize import Normalized, Reference, period_bounds
+from ingest.expectations import Expectation, Frame, gx_unexpected, unexpected
+from ingest.normalize import Distinct, Normalized, Reference, objects, period_bounds
 
 
 @dataclass(frozen=True)
@@ -260,76 +261,80 @@ def _within_gemeente(c: Column, _: RuleContext) -> Check | None:
         lambda v: f"{c.name}: de wijk ligt niet in {c.within_gemeente}")
 
 
-def _as_frame_values(values: pd.Series) -> pd.Series:
-    """GE compares dates as timestamps, and numbers fastest as float64 (vectorised)."""
+def _as_frame_values(values: np.ndarray) -> np.ndarray:
+    """Dates compare as timestamps (as GE's pandas engine has them), numbers fastest as float64."""
     sample = next((v for v in values if v is not None), None)
     if isinstance(sample, date):
-        return pd.to_datetime(values, errors="coerce")
+        return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
+                        dtype="datetime64[ns]")
     if isinstance(sample, (int, float)) and not isinstance(sample, bool):
-        return pd.to_numeric(values, errors="coerce").astype("float64")
+        return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
     return values
 
 
-def _distinct_frame(d, needed: set[str]) -> tuple[pd.DataFrame, list[np.ndarray] | np.ndarray, np.ndarray]:
+def _with_typed_empty(d: Distinct) -> np.ndarray:
+    """The distinct typed values and, at index len(d), None for the empty value."""
+    typed = np.empty(len(d) + 1, dtype=object)
+    typed[:len(d)] = d.objects()
+    return typed
+
+
+def _distinct_frame(d: Distinct, needed: set[str]) -> tuple[Frame, list[np.ndarray] | np.ndarray, np.ndarray]:
     """What the expectations of one column see: one frame row per distinct value that occurs in
     the file (plus 'empty' as one more value), with only the columns they need. Returns the
     frame, the distinct values each frame row stands for, and row -> distinct value.
 
     When the expectations do not look at the value itself (required, unique), distinct values
     that look the same to them (empty or not, how often they occur) share one frame row: for a
-    million identifiers GE then checks a handful of rows instead of fingerprinting a million."""
-    n = len(d.typed)
+    million identifiers a handful of rows are checked instead of a million."""
+    n = len(d)
     codes = np.where(d.codes < 0, n, d.codes)
     occurrences = np.bincount(codes, minlength=n + 1)
     present = np.flatnonzero(occurrences)
     empty = present == n
     counts = np.where(empty, 0, occurrences[present])
+    frame: dict[str, np.ndarray] = {}
     if "value" not in needed:
         kinds, first, inverse = np.unique(counts * 2 + empty, return_index=True, return_inverse=True)
         members = np.split(present[np.argsort(inverse, kind="stable")], np.cumsum(np.bincount(inverse))[:-1])
-        frame = pd.DataFrame(index=pd.RangeIndex(len(kinds)))
         if "raw" in needed:  # only emptiness matters: NaN marks the empty value
             frame["raw"] = np.where(empty[first], np.nan, 0.0)
         if "occurrences" in needed:
             frame["occurrences"] = counts[first]
         return frame, members, codes
-    typed = np.empty(n + 1, dtype=object)
-    typed[:n] = d.typed.to_numpy(dtype=object)
-    typed[n] = None
-    values = pd.Series(typed[present], dtype=object)
-    frame = pd.DataFrame(index=pd.RangeIndex(len(present)))
     if "raw" in needed:
         frame["raw"] = np.where(empty, np.nan, 0.0)
-    frame["value"] = _as_frame_values(values).to_numpy()
+    frame["value"] = _as_frame_values(_with_typed_empty(d)[present])
     if "occurrences" in needed:
         frame["occurrences"] = counts
     return frame, present[:, None], codes
 
 
-def _distinct_pairs(d, other) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _distinct_pairs(d: Distinct, other: Distinct) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Row -> index of its distinct (value, other value) pair, and the pairs' two sides
     (None for an empty or unparseable value), and whether the first side was empty."""
-    width = len(other.typed) + 1
-    a = np.where(d.codes < 0, len(d.typed), d.codes).astype(np.int64)
-    b = np.where(other.codes < 0, len(other.typed), other.codes).astype(np.int64)
-    row_codes, pair_uniques = pd.factorize(a * width + b)
-    tv = np.append(d.typed.to_numpy(dtype=object), None)
-    to = np.append(other.typed.to_numpy(dtype=object), None)
-    return (row_codes, tv[pair_uniques // width], to[pair_uniques % width],
-            pair_uniques // width == len(d.typed))
+    width = len(other) + 1
+    a = np.where(d.codes < 0, len(d), d.codes).astype(np.int64)
+    b = np.where(other.codes < 0, len(other), other.codes).astype(np.int64)
+    encoded = pc.dictionary_encode(pa.array(a * width + b))  # pairs in order of first appearance
+    row_codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    pair_uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
+    return (row_codes, _with_typed_empty(d)[pair_uniques // width], _with_typed_empty(other)[pair_uniques % width],
+            pair_uniques // width == len(d))
 
 
-Evaluate = Callable[[list[Expectation], pd.DataFrame, str], list[np.ndarray]]
+Evaluate = Callable[[list[Expectation], Frame, str], list[np.ndarray]]
 
 
-def vectorised(expectations: list[Expectation], frame: pd.DataFrame, name: str) -> list[np.ndarray]:
-    columns = {c: frame[c].to_numpy() for c in frame.columns}
-    return [unexpected(e, columns) for e in expectations]
+def vectorised(expectations: list[Expectation], frame: Frame, name: str) -> list[np.ndarray]:
+    return [unexpected(e, frame) for e in expectations]
 
 
-def with_gx(expectations: list[Expectation], frame: pd.DataFrame, name: str) -> list[np.ndarray]:
+def with_gx(expectations: list[Expectation], frame: Frame, name: str) -> list[np.ndarray]:
     """Great Expectations' own validation of the same suite (the reference; seconds to import)."""
-    return gx_unexpected(expectations, frame, name)
+    import pandas as pd
+
+    return gx_unexpected(expectations, pd.DataFrame(dict(frame)), name)
 
 
 def run_checks(checks: list[Check], data: Normalized, n_rows: int,
@@ -347,7 +352,7 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int,
     # Parse errors found while typing values.
     for _name, d in data.columns.items():
         if d.errors:
-            codes = np.where(d.codes < 0, len(d.typed), d.codes)
+            codes = np.where(d.codes < 0, len(d), d.codes)
             add(codes, {i: [reason] for i, reason in d.errors.items()})
 
     by_frame: dict[tuple[str, str], list[Check]] = {}
@@ -361,28 +366,26 @@ def run_checks(checks: list[Check], data: Normalized, n_rows: int,
         if kind == "distinct":
             needed = set().union(*(g.expectation.columns for g in group))
             frame, members, row_codes = _distinct_frame(d, needed)
-            empty = len(d.typed)
+            empty = len(d)
 
             def expand(position, members=members, d=d, empty=empty):
-                return [(int(i), None if i == empty else d.typed.iloc[int(i)]) for i in members[position]]
+                return [(int(i), None if i == empty else d.value(int(i))) for i in members[position]]
         elif kind.startswith("list:"):
             # A list column against another column: one pair per list element, so that the
             # expectation sees (gemeente, district) pairs; a failing pair fails its rows.
             row_codes, firsts, seconds, _ = _distinct_pairs(d, data.columns[kind.split(":", 1)[1]])
             exploded = [(pos, g, o) for pos, (v, o) in enumerate(zip(firsts, seconds)) for g in (v or ())]
-            frame = pd.DataFrame({"value": [e[1] for e in exploded], "other": [e[2] for e in exploded]}, dtype=object)
+            frame = {"value": objects([e[1] for e in exploded]), "other": objects([e[2] for e in exploded])}
 
             def expand(position, exploded=exploded):
                 return [(exploded[position][0], exploded[position][1])]
         else:
             row_codes, firsts, seconds, first_empty = _distinct_pairs(d, data.columns[kind.split(":", 1)[1]])
-            values = pd.Series(firsts, dtype=object)
-            frame = pd.DataFrame({"value": _as_frame_values(values),
-                                  "other": _as_frame_values(pd.Series(seconds, dtype=object)),
-                                  "raw": np.where(first_empty, np.nan, 0.0)})
+            frame = {"value": _as_frame_values(firsts), "other": _as_frame_values(seconds),
+                     "raw": np.where(first_empty, np.nan, 0.0)}
             if any("value_gemeente" in g.expectation.columns for g in group):
-                frame["value_gemeente"] = ["GM" + v[2:6] if isinstance(v, str) and len(v) == 8 else None
-                                           for v in values]
+                frame["value_gemeente"] = objects(["GM" + v[2:6] if isinstance(v, str) and len(v) == 8 else None
+                                                   for v in firsts])
 
             def expand(position, firsts=firsts):
                 return [(position, firsts[position])]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.contracts import AGE_BANDS, AGE_UNKNOWN
 from ingest.delivery import Delivery
@@ -44,15 +44,28 @@ def start(delivery: Delivery, hasher: Hasher) -> None:
     frame = delivery.raw.frame
     for c in delivery.known_contract.columns:
         if c.personal == "pseudonymise" and c.name not in delivery.pseudonyms:
-            delivery.pseudonyms[c.name] = hasher.start(pa.array(frame[c.name].astype("str"), type=pa.string()))
+            values = frame[c.name]
+            if pa.types.is_dictionary(values.type):
+                values = values.cast(pa.string())
+            delivery.pseudonyms[c.name] = hasher.start(values)
 
 
-def age_bands(ages: pd.Series) -> np.ndarray:
-    values = pd.to_numeric(ages, errors="coerce").to_numpy(dtype=float)
+def age_bands(ages: list) -> np.ndarray:
+    """Each age's band; anything that is not a number (empty, unparseable) is "onbekend"."""
+    values = np.array([_number(a) for a in ages], dtype=float)
     out = np.full(len(values), AGE_UNKNOWN, dtype=object)
     for label, low, high in AGE_BANDS:
         out[(values >= low) & (values <= high)] = label
     return out
+
+
+def _number(value: object) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(str(value).strip()) if value is not None else np.nan
+    except ValueError:
+        return np.nan
 
 
 def keep_rejected(delivery: Delivery) -> None:
@@ -83,9 +96,9 @@ def _stored_records(delivery: Delivery, positions: list[int],
         if c.personal == "pseudonymise":
             values = pseudonyms[c.name][idx].tolist()
         else:
-            values = [None if pd.isna(v) else v for v in frame[c.name].to_numpy(dtype=object)[idx]]
+            values = pc.take(frame[c.name], pa.array(idx)).cast(pa.string()).to_pylist()
             if c.personal == "age_band":
-                values = age_bands(pd.Series(values, dtype=object)).tolist()
+                values = age_bands(values).tolist()
         columns[c.stored_name] = values
     names = list(columns)
     return [dict(zip(names, row)) for row in zip(*columns.values())]

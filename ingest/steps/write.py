@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from types import TracebackType
 
 import numpy as np
-import pandas as pd
 import psycopg
 import pyarrow as pa
 
@@ -73,11 +72,11 @@ def stored_chunks(delivery: Delivery, chunk_rows: int = CHUNK_ROWS) -> Iterator[
         if c.personal == "pseudonymise":
             continue  # taken per chunk, as the worker delivers them
         d = delivery.typed.columns[c.name]
-        values = d.typed.tolist()
+        values = d.objects().tolist()
         codes = d.codes.astype(np.int32)
         if c.personal == "age_band":
             # An empty age is the band "onbekend", not a missing value.
-            values = age_bands(pd.Series(values + [None], dtype=object)).tolist()
+            values = age_bands(values + [None]).tolist()
             codes = np.where(codes < 0, len(values) - 1, codes).astype(np.int32)
             arrow_type = pa.string()
         elif c.type == "gemeente_list":
