@@ -10,13 +10,13 @@ Readers (dbt) never see a half-loaded file, and earlier deliveries stay as parti
 """
 from __future__ import annotations
 
-import io
 import queue
+import re
 import threading
 
+import pgpq
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
@@ -33,10 +33,31 @@ def partition_name(contract: Contract, delivery_id: int) -> tuple[str, str]:
     return schema, f"{table}_d{delivery_id}"
 
 
-def _to_csv(table: pa.Table) -> bytes:
-    buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    return buffer.getvalue()
+class SchemaMismatch(RuntimeError):
+    """The rows' Arrow types would not arrive as the table's column types: a bug, never partner error."""
+
+
+# Binary COPY sends each value in its type's binary form and the server converts nothing (an
+# int64 sent into a numeric column would arrive as garbage), so what the encoder writes must be
+# what the table holds. Binary timestamp and timestamptz are the same form.
+_PG_AS_BINARY = {"bigint": "INT8", "integer": "INT4", "smallint": "INT2", "double precision": "FLOAT8",
+                 "real": "FLOAT4", "boolean": "BOOL", "date": "DATE", "text": "TEXT", "text[]": "TEXT[]",
+                 "timestamp with time zone": "TIMESTAMP", "timestamp without time zone": "TIMESTAMP"}
+_DDL_COLUMN = re.compile(r'"((?:[^"]|"")*)" ([A-Z0-9_]+(?:\[\])?)')
+
+
+def check_binary_schema(conn: psycopg.Connection, schema: str, table: str, encoder: pgpq.ArrowToPostgresBinaryEncoder,
+                        columns: list[str]) -> None:
+    """Refuse to COPY when a column would be sent in another type than the table's."""
+    sent = dict(zip(columns, (t for _, t in _DDL_COLUMN.findall(encoder.schema().ddl("t")))))
+    held = {name: re.sub(r"^numeric(\(.*\))?$", "NUMERIC", kind) for name, kind in conn.execute(
+        "select attname, format_type(atttypid, atttypmod) from pg_attribute"
+        " where attrelid = to_regclass(%s) and attnum > 0 and not attisdropped",
+        (f'"{schema}"."{table}"',)).fetchall()}
+    wrong = {c: (sent[c], held.get(c)) for c in columns
+             if _PG_AS_BINARY.get(held.get(c, ""), held.get(c)) != sent.get(c)}
+    if wrong:
+        raise SchemaMismatch(f"{schema}.{table}: sent type differs from the column type for {wrong}")
 
 
 PARALLEL_COPY_FROM = 50_000  # rows; from here the new table is filled over two connections
@@ -58,7 +79,7 @@ class CopyWriter:
     until `finish()` returns."""
 
     def __init__(self, conn: psycopg.Connection, url: str, contract: Contract, delivery_id: int,
-                 columns: list[str], rows: int, role: str) -> None:
+                 row_schema: pa.Schema, rows: int, role: str) -> None:
         schema, name = partition_name(contract, delivery_id)
         parent_schema, parent = contract.raw_table.split(".")
         target = sql.Identifier(schema, name)
@@ -74,8 +95,11 @@ class CopyWriter:
             for _ in range(COPY_CONNECTIONS):
                 self._own.append(open_connection(url, role=role))
             connections = self._own
-        statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
-            target, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        self._schema = row_schema
+        check_binary_schema(connections[0], schema, name, pgpq.ArrowToPostgresBinaryEncoder(row_schema),
+                            row_schema.names)
+        statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
+            target, sql.SQL(", ").join(sql.Identifier(c) for c in row_schema.names))
         self._queues: list[queue.Queue[pa.Table | None]] = [queue.Queue(maxsize=2) for _ in connections]
         self._failure: list[BaseException] = []
         self._turn = 0
@@ -92,11 +116,17 @@ class CopyWriter:
             # Queued: sending runs in psycopg's own thread, so this one encodes the next chunk
             # while the server takes the previous one.
             with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+                # Every connection sends a whole binary stream, header and trailer included,
+                # even when it gets no rows.
+                encoder = pgpq.ArrowToPostgresBinaryEncoder(self._schema)
+                copy.write(encoder.write_header())
                 while (chunk := chunks.get()) is not None:
-                    copy.write(_to_csv(chunk))
+                    for batch in chunk.to_batches():
+                        copy.write(encoder.write_batch(batch))
                     if self._failure:
                         raise RuntimeError("another COPY connection failed")
                 ended = True
+                copy.write(encoder.finish())
         except BaseException as err:  # noqa: BLE001 - re-raised in finish()
             self._failure.append(err)
             while not ended and chunks.get() is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from types import TracebackType
 
 import numpy as np
@@ -16,12 +17,17 @@ import pyarrow as pa
 
 from config import Role
 from ingest import load
+from ingest.contracts import Column, Contract
 from ingest.delivery import Delivery
 from ingest.steps.pseudonymise import age_bands
 from ingest.validate import STORED_RANGE
 
-ARROW_TYPES = {"date": pa.date32(), "decimal": pa.float64(), "number": pa.float64(), "integer": pa.int64(),
-               "ja_nee": pa.bool_()}
+# The Arrow type whose PostgreSQL binary form (ingest/load.py) is the raw column's type
+# (ingest.contracts.PG_TYPES): binary COPY converts nothing, so these must match exactly, which
+# load.CopyWriter checks against the table before it sends a row.
+ARROW_TYPES = {"date": pa.date32(), "decimal": pa.decimal128(14, 2), "number": pa.float64(), "integer": pa.int32(),
+               "ja_nee": pa.bool_(), "gemeente_list": pa.list_(pa.string())}
+CENT = Decimal("0.01")
 CHUNK_ROWS = 100_000
 
 
@@ -39,9 +45,8 @@ class Writing:
     def __enter__(self) -> Writing:
         delivery = self._delivery
         contract = delivery.known_contract
-        columns = ["delivery_id", "line_number"] + [c.stored_name for c in contract.stored_columns]
         chunks = stored_chunks(delivery)
-        self._writer = load.CopyWriter(self._conn, self._url, contract, delivery.delivery_id, columns,
+        self._writer = load.CopyWriter(self._conn, self._url, contract, delivery.delivery_id, stored_schema(contract),
                                        len(delivery.raw.frame), Role.LOADER)
 
         def produce() -> None:
@@ -59,6 +64,15 @@ class Writing:
                  traceback: TracebackType | None) -> None:
         self._producer.join()
         self._writer.finish(self._failure[0] if self._failure else None)
+
+
+def stored_schema(contract: Contract) -> pa.Schema:
+    """The rows as they are written: the delivery, the line, and every stored column."""
+    def arrow_type(c: Column) -> pa.DataType:
+        return pa.string() if c.personal in ("pseudonymise", "age_band") else ARROW_TYPES.get(c.type, pa.string())
+
+    return pa.schema([("delivery_id", pa.int64()), ("line_number", pa.int32())] +
+                     [(c.stored_name, arrow_type(c)) for c in contract.stored_columns])
 
 
 def stored_chunks(delivery: Delivery, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
@@ -80,8 +94,8 @@ def stored_chunks(delivery: Delivery, chunk_rows: int = CHUNK_ROWS) -> Iterator[
             codes = np.where(codes < 0, len(values) - 1, codes).astype(np.int32)
             arrow_type = pa.string()
         elif c.type == "gemeente_list":
-            values = ["{" + ",".join(v) + "}" if v is not None else None for v in values]
-            arrow_type = pa.string()
+            values = [list(v) if v is not None else None for v in values]
+            arrow_type = ARROW_TYPES[c.type]
         else:
             arrow_type = ARROW_TYPES.get(c.type, pa.string())
             if c.type in STORED_RANGE:
@@ -89,11 +103,17 @@ def stored_chunks(delivery: Delivery, chunk_rows: int = CHUNK_ROWS) -> Iterator[
                 # which validation rejects (rule stored_range), is removed in step audit.
                 low, high = STORED_RANGE[c.type]
                 values = [v if v is None or low <= v <= high else None for v in values]
+            if c.type == "decimal":
+                # As PostgreSQL rounds the text of a number into numeric(14,2): half away from zero.
+                values = [None if v is None else Decimal(repr(v)).quantize(CENT, rounding=ROUND_HALF_UP)
+                          for v in values]
         dictionaries[c.stored_name] = (pa.array(values, type=arrow_type), codes)
+    schema = stored_schema(contract)
     n_rows = len(raw.frame)
     for start in range(0, n_rows, chunk_rows):
         rows = np.arange(start, min(start + chunk_rows, n_rows))
-        arrays = [pa.array(np.full(len(rows), delivery.delivery_id, dtype=np.int64)), pa.array(raw.line_numbers[rows])]
+        arrays = [pa.array(np.full(len(rows), delivery.delivery_id, dtype=np.int64)),
+                  pa.array(raw.line_numbers[rows].astype(np.int32))]
         names = ["delivery_id", "line_number"]
         for c in contract.stored_columns:
             if c.personal == "pseudonymise":
@@ -106,4 +126,4 @@ def stored_chunks(delivery: Delivery, chunk_rows: int = CHUNK_ROWS) -> Iterator[
                     pa.nulls(len(rows), type=dictionary.type)
             arrays.append(column)
             names.append(c.stored_name)
-        yield pa.Table.from_arrays(arrays, names=names)
+        yield pa.Table.from_arrays(arrays, schema=schema)

@@ -108,6 +108,17 @@ def test_dutch_amounts_with_thousands_separator(zone, url):
     assert [r["schadebedrag"] for r in current_rows(url)] == [Decimal("1234.56"), Decimal("17000.00"), Decimal("0.50")]
 
 
+def test_amounts_with_more_than_two_decimals_round_as_postgresql_rounds_their_text(zone, url):
+    # Written in binary, the amounts are rounded by us: half away from zero on the decimal text,
+    # as numeric(14,2) rounds it (1,005 is 1.00499... as a float, 0,125 a tie).
+    one(zone, url, [row(1, schadebedrag="1,005"), row(2, schadebedrag="0,125"), row(3, schadebedrag="2.345,675")])
+    with psycopg.connect(url) as conn:
+        expected = [v for (v,) in conn.execute("select x::numeric(14,2) from unnest(array['1.005', '0.125',"
+                                               " '2345.675']) as x")]
+    assert [r["schadebedrag"] for r in current_rows(url)] == expected == [Decimal("1.01"), Decimal("0.13"),
+                                                                         Decimal("2345.68")]
+
+
 def test_iso_dates_are_accepted(zone, url):
     one(zone, url, [row(1, registratiedatum="2026-01-31", pleegdatum="2026-01-30")])
     assert current_rows(url)[0]["registratiedatum"] == date(2026, 1, 31)
