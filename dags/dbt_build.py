@@ -35,16 +35,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from airflow.sdk import Asset, AssetAny, dag, task
 
 from config import DBT_PROJECT_DIR, Env, load_settings
+from infopositie.dbt import PROFILES_YML, profile_and_target
 from infopositie.dbt_watch import push_only_node_states, start_in_triggerer
 from infopositie.orchestrate import DBT_DAG_ID, OWNER, REPORTING_ASSET_URI, feed_specs, raw_asset_uri
 
 # INFOPOSITIE_DBT_MANIFEST, else where dbt_parse() writes it.
 MANIFEST = load_settings().dbt_manifest
-PROFILES_YML = DBT_PROJECT_DIR / "profiles.yml"
 # How Cosmos runs dbt (see the module docstring): "watcher" (default) runs one `dbt build` and
 # shows each model as a light sensor task; "local" runs one `dbt build --select <model>` process per
 # model task. The variable exists to measure one against the other (`make bench`).
@@ -118,19 +117,11 @@ def _select_what_changed(context: Any) -> None:
     print(f"new data of {', '.join(feeds)}: dbt build --select {' '.join(task.select)}")
 
 
-def _profile() -> tuple[str, str]:
-    """Profile and target name, from dbt_project.yml and profiles.yml (no dbt import)."""
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    profile = project["profile"]
-    profiles = yaml.safe_load(PROFILES_YML.read_text(encoding="utf-8"))
-    return profile, profiles[profile].get("target", "default")
-
-
 def _cosmos_dag():
     from cosmos import DbtDag, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-    profile_name, target_name = _profile()
+    profile_name, target_name = profile_and_target()
     mode = ExecutionMode(EXECUTION_MODES[EXECUTION_MODE])
     with DbtDag(
         project_config=ProjectConfig(
