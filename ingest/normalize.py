@@ -109,7 +109,7 @@ def _convert_numbers(column: Column, values: pa.Array, decimal_comma: bool) -> t
         ok = pc.match_substring_regex(text, _INT.pattern).fill_null(False).to_numpy(zero_copy_only=False)
         digits = pc.utf8_length(pc.utf8_ltrim(text, "+-")).fill_null(0).to_numpy(zero_copy_only=False)
         huge = ok & (digits > MAX_INT_DIGITS)
-        ok &= ~huge
+        ok = ok & ~huge  # not in place: to_numpy may hand out a read-only array
         parsed = pc.cast(pc.if_else(pa.array(ok), unsigned, pa.scalar(None, pa.large_string())), pa.int64())
         out = parsed.to_pylist()
         errors = {int(i): f"{column.name}: geen geheel getal" for i in np.flatnonzero(~ok & ~huge)}
