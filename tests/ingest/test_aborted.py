@@ -113,3 +113,11 @@ def test_killed_twice_during_a_large_load_then_loaded_exactly_once(fresh_warehou
         assert "aborted" in events and "published" not in events
     assert unpublished_tables(url) == []
     assert [d["status"] for d in listed_deliveries(url)] == ["aborted", "aborted", "loaded"]
+
+    # And what dbt makes of it: the mart holds every registration once.
+    from infopositie.dbt import dbt_invoke
+
+    assert dbt_invoke(url, ["run", "--select", "+fct_registraties"]).success
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*), count(distinct registratie_pseudoniem), count(distinct delivery_id)"
+                            " from marts.fct_registraties").fetchone() == (ROWS, ROWS, 1)

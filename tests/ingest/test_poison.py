@@ -146,7 +146,14 @@ def test_one_run_over_poison_files_gives_every_file_one_outcome(fresh_warehouse_
         {**valid_rows(1, start=4900)[0], "schadebedrag": DIGITS},
         {**valid_rows(1, start=4901)[0], "slachtoffer_leeftijd": DIGITS}])
     good_om = om_workbook(20)
+    long_name = "gemeenten/GM0344/activiteiten/activiteiten_" + "x" * 223 + ".csv"  # 240 characters: too
+    # long for the archive as '<delivery>__<name>.rapport.txt'
+    activities = (b"datum;gemeente;titel;type;doelgroep;campagne;bereik;deelnemers;onderbouwd\r\n"
+                  b"03-02-2026;GM0344;Voorlichting senioren;voorlichting;senioren;;40;;ja\r\n"
+                  b"10-02-2026;GM0344;Training baliemedewerkers;training;professionals;;12;;nee\r\n"
+                  b"11-02-2026;GM0344;Onbekend type;geen-type;senioren;;5;;ja\r\n")
     files = {
+        long_name: activities,
         "om/instroom/om_instroom_2025Q1.xlsx": sparse_grid(om_workbook(3, date(2025, 1, 1)), declare=True),
         "om/instroom/om_instroom_2025Q2.xlsx": sparse_grid(om_workbook(3, date(2025, 4, 1)), declare=False),
         "om/instroom/om_instroom_2025Q3.xlsx": shared_strings_bomb(om_workbook(3, date(2025, 7, 1))),
@@ -191,6 +198,7 @@ def test_one_run_over_poison_files_gives_every_file_one_outcome(fresh_warehouse_
     results = {r["file"]: r for r in json.loads(stdout)}
     outcome = {k: (r["status"], r["rows_received"], r["rows_loaded"], r["rows_rejected"]) for k, r in results.items()}
     assert outcome == {
+        long_name: ("loaded", 3, 2, 1),
         "om/instroom/om_instroom_2025Q1.xlsx": ("quarantined", 0, 0, 0),
         "om/instroom/om_instroom_2025Q2.xlsx": ("quarantined", 0, 0, 0),
         "om/instroom/om_instroom_2025Q3.xlsx": ("quarantined", 0, 0, 0),
@@ -230,9 +238,13 @@ def test_one_run_over_poison_files_gives_every_file_one_outcome(fresh_warehouse_
     with psycopg.connect(fresh_warehouse_url) as conn:
         counts = dict(conn.execute("select feed, count(*) from (select 'politie' as feed from raw.politie_registraties"
                                    " union all select 'fraude' from raw.fraudemeldingen"
-                                   " union all select 'om' from raw.om_instroom) t group by feed").fetchall())
+                                   " union all select 'om' from raw.om_instroom"
+                                   " union all select 'activiteiten' from raw.activiteiten) t"
+                                   " group by feed").fetchall())
         statuses = {r[0] for r in conn.execute("select status from audit.deliveries")}
-    assert counts == {"politie": 90, "fraude": 78, "om": 20}
+    assert counts == {"politie": 90, "fraude": 78, "om": 20, "activiteiten": 2}
+    kept = [p.name for p in (store / "archive").rglob("*activiteiten_xxx*")]
+    assert len(kept) == 2 and all(len(name.encode()) <= 255 for name in kept)  # the original and its report
     assert statuses <= set(OUTCOMES)
     listed = json.loads(cli("deliveries", "--json", url=fresh_warehouse_url).stdout)
     assert len(listed) == len(outcome) and {d["status"] for d in listed} <= set(OUTCOMES)
