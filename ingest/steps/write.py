@@ -14,6 +14,7 @@ from types import TracebackType
 import numpy as np
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from config import Role
 from ingest import load
@@ -66,6 +67,19 @@ class Writing:
         self._writer.finish(self._failure[0] if self._failure else None)
 
 
+def cents(values: list[float | None]) -> pa.Array:
+    """Amounts as numeric(14,2) holds them, rounded as PostgreSQL rounds their text: half away
+    from zero on the shortest decimal form of the float (1.005 -> 1.01, 0.125 -> 0.13). In Arrow;
+    a form with more digits than it can scale (a tiny fraction) goes through Python's Decimal."""
+    floats = pa.array(values, type=pa.float64())
+    try:
+        exact = pc.cast(pc.cast(floats, pa.string()), pa.decimal128(38, 24))
+    except pa.ArrowInvalid:
+        return pa.array([None if v is None else Decimal(repr(v)).quantize(CENT, rounding=ROUND_HALF_UP)
+                         for v in values], type=ARROW_TYPES["decimal"])
+    return pc.cast(pc.round(exact, ndigits=2, round_mode="half_towards_infinity"), ARROW_TYPES["decimal"])
+
+
 def stored_schema(contract: Contract) -> pa.Schema:
     """The rows as they are written: the delivery, the line, and every stored column."""
     def arrow_type(c: Column) -> pa.DataType:
@@ -103,11 +117,8 @@ def stored_chunks(delivery: Delivery, chunk_rows: int = CHUNK_ROWS) -> Iterator[
                 # which validation rejects (rule stored_range), is removed in step audit.
                 low, high = STORED_RANGE[c.type]
                 values = [v if v is None or low <= v <= high else None for v in values]
-            if c.type == "decimal":
-                # As PostgreSQL rounds the text of a number into numeric(14,2): half away from zero.
-                values = [None if v is None else Decimal(repr(v)).quantize(CENT, rounding=ROUND_HALF_UP)
-                          for v in values]
-        dictionaries[c.stored_name] = (pa.array(values, type=arrow_type), codes)
+        dictionary = cents(values) if c.type == "decimal" else pa.array(values, type=arrow_type)
+        dictionaries[c.stored_name] = (dictionary, codes)
     schema = stored_schema(contract)
     n_rows = len(raw.frame)
     for start in range(0, n_rows, chunk_rows):

@@ -45,3 +45,18 @@ def test_the_ingest_imports_neither_pandas_nor_great_expectations() -> None:
          "print(sorted(m for m in ('pandas', 'great_expectations') if m in sys.modules))"],
         check=True, capture_output=True, text=True).stdout.strip()
     assert loaded == "[]"
+
+
+def test_amounts_round_in_arrow_as_python_decimal_rounds_their_shortest_text() -> None:
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from ingest.steps.write import cents
+
+    rnd = random.Random(7)
+    values = [round(rnd.uniform(0, 1e6), rnd.choice([0, 1, 2, 3, 4])) for _ in range(5000)]
+    values += [1.005, 0.125, 2345.675, 0.1 + 0.2, 1e-7, 999_999_999_999.99, None]
+    expected = [None if v is None else Decimal(repr(v)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                for v in values]
+    assert cents(values).to_pylist() == expected
+    assert cents([5e-324, 2.5]).to_pylist() == [Decimal("0.00"), Decimal("2.50")]  # beyond Arrow's scale
