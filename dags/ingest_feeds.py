@@ -28,7 +28,7 @@ duplicate, the ingest task ends as *skipped*, and Airflow records no asset event
 so dbt does not rebuild for nothing. The per-file summaries are in the XCom `deliveries` either way.
 
 Parsing must stay cheap (the dag-processor re-parses this file every few minutes): only Airflow and
-the contract YAML are read here; pandas, Great Expectations, psycopg and the pipeline are imported
+the contract YAML are read here; pyarrow, psycopg and the pipeline are imported
 inside the tasks.
 """
 from __future__ import annotations
