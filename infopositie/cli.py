@@ -152,7 +152,10 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file processed."),
 ) -> None:
     """Validate, pseudonymise and load every file waiting in the landing area of a store."""
+    from ingest.arrow_only import keep_pandas_out_of_arrow
     from ingest.pipeline import ingest_landing
+
+    keep_pandas_out_of_arrow()
 
     zone = _open_store(_store_option(store, landing, "--landing"), existing=True)
     results = ingest_landing(zone, _migrated_url(), progress=not as_json)

@@ -60,3 +60,21 @@ def test_amounts_round_in_arrow_as_python_decimal_rounds_their_shortest_text() -
                 for v in values]
     assert cents(values).to_pylist() == expected
     assert cents([5e-324, 2.5]).to_pylist() == [Decimal("0.00"), Decimal("2.50")]  # beyond Arrow's scale
+
+
+def test_an_ingest_command_never_imports_pandas(fresh_warehouse_url, pseudonym_key, tmp_path) -> None:
+    """pyarrow would import it (about a second) the first time it builds an array."""
+    from ingest.landing import LocalLandingZone
+    from tests.ingest.helpers import csv_bytes, valid_rows
+
+    LocalLandingZone(tmp_path).put("politie/registraties/registraties_online_202601.csv", csv_bytes(valid_rows(20)))
+    code = ("import sys, runpy; sys.argv = ['infopositie', 'ingest', '--store', sys.argv[1], '--json'];\n"
+            "try:\n    runpy.run_module('infopositie.cli', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "print('PANDAS', 'pandas' in sys.modules)")
+    import os
+
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                          env={**os.environ, "WAREHOUSE_URL": fresh_warehouse_url})
+    assert '"status": "loaded"' in done.stdout, done.stderr[-2000:]
+    assert "PANDAS False" in done.stdout
