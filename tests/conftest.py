@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -31,20 +32,51 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 # Tests that share state beyond their own database run on one worker each (pytest-xdist
 # --dist loadgroup): the warehouse built end to end by `built_warehouse_url` (dashboards and
-# governance), each dbt test module with the warehouse its fixtures build, and Airflow with the
-# S3 store (one Airflow home, one SeaweedFS). The live platform tests have a home of their own.
+# governance), each dbt and each dags test module with the warehouse, manifest or DagBag its
+# fixtures build, the S3 tests with their SeaweedFS, and the live platform tests. The Airflow tests
+# share no Airflow home or metadata database (each test or module makes its own; the S3 demo uses
+# the warehouse server's `airflow` database, which no other test touches), so the dags modules and
+# the S3 tests may run at the same time on the two workers.
 _GROUPS = {"dashboards": "built-warehouse", "test_governance.py": "built-warehouse",
-           "dags": "airflow", "s3": "airflow", "platform": "platform"}
+           "s3": "s3", "platform": "platform"}
+_GROUP_PER_MODULE = ("dbt", "dags")
+
+# The groups in the order the workers take them up: longest first, so that the two workers end
+# together (pytest-xdist would otherwise start the groups with the most tests first, the live
+# platform's two tests late). Groups not named here follow, then the tests outside a group in file
+# order, which fill the end. Minutes each took on one worker, measured on 2026-12-05 at a load of
+# 6 to 17 on the 2-core machine (only the order matters; README, "The two commands").
+_LONGEST_FIRST = (
+    "built-warehouse",  # 19.7 (generate, ingest and build 21 months of every feed: 11.2; 135 tests)
+    "platform",  # 21.4 (`platform up`, a drop, the dbt DAG, `down`; twice). Second: with two
+    # tests it takes a second group along at once, and the first worker is busy for long.
+    "s3",  # 17.7 (the whole demo with the landing zone in the bucket: 16.3)
+    "dbt:test_kpi_and_rls.py",  # 13.8 (generate and ingest 34 months of every feed, two builds)
+    "dags:test_run_dags.py",  # 11.1 (four dag.test() runs, one of them the dbt DAG)
+    "dbt:test_fit_darknumber_catalogue.py",  # 10.8
+    "dags:test_dag_integrity.py",  # 8.5
+    "dbt:test_feed_staging.py",  # 6.3
+    "dbt:test_selective_build.py",  # 3.5
+    "dbt:test_dbt_build.py",  # 3.3
+    "dbt:test_retention.py",  # 1.8
+)
+
+
+def _group_of(item: pytest.Item, tests_dir: Path) -> str | None:
+    parts = Path(item.fspath).resolve().relative_to(tests_dir).parts
+    return f"{parts[0]}:{parts[-1]}" if parts[0] in _GROUP_PER_MODULE else _GROUPS.get(parts[0])
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node id suffixes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tests_dir = Path(__file__).resolve().parent
+    groups = {item.nodeid: _group_of(item, tests_dir) for item in items}
     for item in items:
-        parts = Path(item.fspath).resolve().relative_to(tests_dir).parts
-        group = f"dbt:{parts[-1]}" if parts[0] == "dbt" else _GROUPS.get(parts[0])
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+        if groups[item.nodeid]:
+            item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+    # A stable sort: within a group (and a module) the tests keep their file order.
+    rank = {group: i for i, group in enumerate(_LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(groups[item.nodeid] or "", len(rank) + (not groups[item.nodeid])))
 
 _EMBEDDED_WAS_RUNNING = pytest.StashKey[bool]()
 
@@ -85,6 +117,34 @@ def create_scratch_database(prefix: str = "test") -> str:
     migrate(url)
     ensure_raw_tables(url)
     return url
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def build_without_unit_tests(url: str, select: str | None = None, *, full_refresh: bool = False) -> int:
+    """`dbt_build` minus the dbt unit tests, for fixtures that only need the warehouse built.
+
+    A unit test runs its model on the rows written in its YAML, never on the warehouse's data, so it
+    gives the same verdict in every build; yet the 55 of them are about half of a build's time.
+    The builds whose tests look at the unit tests run them all (tests/dbt/conftest.py `dbt_built`,
+    test_feed_staging.py, test_fit_darknumber_catalogue.py), as `infopositie build` and the dbt DAG
+    always do; the other fixtures build models, seeds and data tests only."""
+    from infopositie.dbt import dbt_build
+
+    with _environment(DBT_EXCLUDE_RESOURCE_TYPES="unit_test"):  # dbt's --exclude-resource-type
+        return dbt_build(url, select, full_refresh=full_refresh)
 
 
 def drop_database(url: str) -> None:
@@ -157,7 +217,6 @@ def built_warehouse_url(tmp_path_factory: pytest.TempPathFactory, pseudonym_key:
 
     Shared by the tests that need real marts and reporting relations (dashboards, documents,
     row-level security). Two years of data so that changes against last year exist."""
-    from infopositie.dbt import dbt_build
     from ingest.contracts import all_contracts
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
@@ -170,7 +229,7 @@ def built_warehouse_url(tmp_path_factory: pytest.TempPathFactory, pseudonym_key:
     results = ingest_landing(zone, url)
     assert results and all(r.status == "loaded" for r in results), [r.as_dict() for r in results
                                                                     if r.status != "loaded"]
-    assert dbt_build(url) == 0, "dbt build failed on the synthetic data set"
+    assert build_without_unit_tests(url) == 0, "dbt build failed on the synthetic data set"
     yield url
     if not os.environ.get("KEEP_TEST_DATABASE"):
         drop_database(url)

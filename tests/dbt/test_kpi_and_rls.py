@@ -24,8 +24,8 @@ import yaml
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from infopositie.dbt import DBT_PROJECT_DIR, dbt_build
-from tests.conftest import create_scratch_database, drop_database
+from infopositie.dbt import DBT_PROJECT_DIR
+from tests.conftest import build_without_unit_tests, create_scratch_database, drop_database
 from warehouse.connection import connect
 
 KPI = "reporting.jaarplan_kpi"
@@ -121,7 +121,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, pseudonym_key: bytes) ->
     assert results and all(r.status == "loaded" for r in results), [
         r.as_dict() for r in results if r.status != "loaded"]
     published = _publish(url)
-    assert dbt_build(url) == 0, "dbt build failed on the synthetic data set"
+    assert build_without_unit_tests(url) == 0, "dbt build failed on the synthetic data set"
     yield Warehouse(url, published)
     if not os.environ.get("KEEP_TEST_DATABASE"):
         drop_database(url)
@@ -480,7 +480,7 @@ def test_moving_a_gemeente_changes_access_after_a_rebuild(warehouse: Warehouse) 
                 district_verified, current_date, null
             from reference.gemeenten where gemeentecode = %s and geldig_tot = current_date""",
                      (new_team, new_ref["basisteam_naam"], moving))
-    assert dbt_build(url) == 0, "dbt build failed after the reference change"
+    assert build_without_unit_tests(url) == 0, "dbt build failed after the reference change"
 
     assert sees(role_for(new_team)) and not sees(role_for(old_team))
     # The moved gemeente's rows now sit under its new basisteam, and the full check still holds.

@@ -20,14 +20,14 @@ import pytest
 from psycopg import sql
 
 from config import PROJECT_ROOT
-from infopositie.dbt import changed_feeds, dbt_build, selection_for_feeds
+from infopositie.dbt import changed_feeds, selection_for_feeds
 from ingest.contracts import load_contract
 from ingest.landing import LocalLandingZone
 from ingest.pipeline import ingest_landing
 from ingest.retention import expires_after
 from synthetic.common import Month
 from synthetic.politie import generate_police
-from tests.conftest import create_scratch_database, drop_database
+from tests.conftest import build_without_unit_tests, create_scratch_database, drop_database
 from tests.dbt.conftest import TEMP_GRANT, transformer_may_create_temp_tables
 from tests.ingest.test_sealed_originals import catalogue_terms
 
@@ -150,7 +150,7 @@ def test_nothing_plain_at_rest_and_retention_removes_the_expired_month_everywher
             "select record->>'registratienummer_pseudoniem' from audit.rejected_rows where delivery_id = %s",
             (old.delivery_id,))}
     assert len(old_pseudonyms) == old.rows_received
-    assert dbt_build(url) == 0
+    assert build_without_unit_tests(url) == 0
     with psycopg.connect(url) as conn:
         before = _holding(conn, old_pseudonyms, old.delivery_id)
     assert {"raw.politie_registraties", "marts.fct_registraties", "audit.rejected_rows"} <= set(before), before
@@ -172,7 +172,7 @@ def test_nothing_plain_at_rest_and_retention_removes_the_expired_month_everywher
     # The derived tables follow at the next build: a purge counts as a change of the feed, so the
     # build `infopositie build` would run selects the police models.
     assert changed_feeds(url) == [FEED]
-    assert dbt_build(url, select=" ".join(selection_for_feeds([FEED]))) == 0
+    assert build_without_unit_tests(url, select=" ".join(selection_for_feeds([FEED]))) == 0
     assert changed_feeds(url) == []
 
     with psycopg.connect(url) as conn:

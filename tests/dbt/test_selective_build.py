@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from infopositie.dbt import TARGET_DIR, changed_feeds, dbt_build, selection_for_feeds
+from infopositie.dbt import TARGET_DIR, changed_feeds, selection_for_feeds
 from infopositie.platform import last_build
 from ingest.contracts import all_contracts
 from ingest.landing import LocalLandingZone
@@ -23,7 +23,7 @@ from ingest.pipeline import ingest_landing
 from synthetic import generate
 from synthetic.common import Month
 from synthetic.politie import generate_police
-from tests.conftest import create_scratch_database, drop_database
+from tests.conftest import build_without_unit_tests, create_scratch_database, drop_database
 from tests.dbt.conftest import TEMP_GRANT, transformer_may_create_temp_tables
 
 pytestmark = pytest.mark.slow
@@ -65,7 +65,7 @@ def test_new_police_month_rebuilds_only_its_models_and_equals_a_full_build(wareh
     url, store = warehouse
     zone = LocalLandingZone(store)
     assert changed_feeds(url) is None  # nothing built yet: only a full build is right
-    assert dbt_build(url) == 0
+    assert build_without_unit_tests(url) == 0
     full_nodes = _built_nodes()
     assert changed_feeds(url) == []
 
@@ -77,12 +77,12 @@ def test_new_police_month_rebuilds_only_its_models_and_equals_a_full_build(wareh
     # What `infopositie build` builds now: the police feed's models and the deliveries' dashboard.
     assert changed_feeds(url) == [FEED]
     selection = selection_for_feeds([FEED])
-    assert dbt_build(url, select=" ".join(selection)) == 0
+    assert build_without_unit_tests(url, select=" ".join(selection)) == 0
     selected_nodes = _built_nodes()
     after_selective = _tables(url)
     assert changed_feeds(url) == []  # the selective build covered the police feed
 
-    assert dbt_build(url, full_refresh=True) == 0
+    assert build_without_unit_tests(url, full_refresh=True) == 0
     after_full = _tables(url)
 
     # The new month reached the picture, and nothing differs from building everything.
@@ -116,7 +116,7 @@ def test_a_failing_data_test_stops_only_what_depends_on_it_and_says_so(warehouse
                      f" select {values} from raw.fraudemeldingen order by delivery_id desc, line_number limit 1")
         conn.execute("drop table marts.fct_registraties")  # so that we see it built again
 
-    assert dbt_build(url) == 1
+    assert build_without_unit_tests(url) == 1
     build = last_build(url)
     assert build is not None and build["status"] == "mislukt" and build["failed"] >= 1
     assert any("stg_bank__fraudemeldingen" in node for node in build["failed_nodes"]), build
