@@ -113,7 +113,7 @@ def selection_for_feeds(feeds: list[str], url: str | None = None) -> list[str]:
     when those are the ones the last build used, a new delivery does not change them."""
     selectors = [feed_selector(feed) for feed in sorted(set(feeds))]
     if url is not None and _audit_children() == set(_AUDIT_CHILDREN) and not _complete_quarters_changed(url):
-        return [*selectors, "stg_audit__deliveries", *_AUDIT_CHILDREN_OWN_FEED]
+        return [*selectors, *_AUDIT_VIEWS]
     return [*selectors, "stg_audit__deliveries+"]
 
 
@@ -122,7 +122,10 @@ def selection_for_feeds(feeds: list[str], url: str | None = None) -> list[str]:
 # deliveries of every feed (int_leveringen__afgerond, the deliveries dashboard: always rebuilt), or
 # one feed's own deliveries (int_fraude__tellingen_kwartaal: built with its feed's selector).
 _AUDIT_CHILDREN = ("int_politie__kwartalen", "int_leveringen__afgerond", "int_fraude__tellingen_kwartaal")
-_AUDIT_CHILDREN_OWN_FEED = ["int_leveringen__afgerond+"]
+# What the narrow selection rebuilds of it: the audit staging (for its tests), and with it the views
+# on it, which dbt-postgres drops (cascade) when it replaces a view; the complete quarters' readers
+# are tables. The deliveries dashboard follows every delivery.
+_AUDIT_VIEWS = ["stg_audit__deliveries", "int_politie__kwartalen", "int_leveringen__afgerond+"]
 
 
 def _audit_children() -> set[str]:
