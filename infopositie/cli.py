@@ -258,7 +258,7 @@ def build(select: str | None = typer.Option(None, help="dbt selection, e.g. 'sta
             typer.echo("nothing delivered since the last build: nothing to build (--full-refresh rebuilds anyway)")
             raise typer.Exit(0)
         else:
-            select = " ".join(selection_for_feeds(feeds))
+            select = " ".join(selection_for_feeds(feeds, url))
             typer.echo(f"new deliveries of {', '.join(feeds)}: building what depends on them")
     rc = dbt_build(url, select=select, full_refresh=full_refresh)
     if rc == 0:

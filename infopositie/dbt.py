@@ -120,12 +120,58 @@ def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False
     return 0 if result.success else 1
 
 
-def selection_for_feeds(feeds: list[str]) -> list[str]:
+def selection_for_feeds(feeds: list[str], url: str | None = None) -> list[str]:
     """What new deliveries of `feeds` can change: everything downstream of each feed's raw source
     and of the audit trail's staging (the deliveries dashboard). Every feed's staging also reads the
     audit trail, but only that feed's own deliveries, so other feeds' models stay as they are and
-    `dbt build --select` of this equals a full build (tests/dbt/test_selective_build.py)."""
-    return [*(feed_selector(feed) for feed in sorted(set(feeds))), "stg_audit__deliveries+"]
+    `dbt build --select` of this equals a full build (tests/dbt/test_selective_build.py).
+
+    With `url`, narrower where the audit trail allows it: the other feeds' quarterly figures read
+    the deliveries only through the police feed's complete quarters (int_politie__kwartalen), so
+    when those are the ones the last build used, a new delivery does not change them."""
+    selectors = [feed_selector(feed) for feed in sorted(set(feeds))]
+    if url is not None and _audit_children() == set(_AUDIT_CHILDREN) and not _complete_quarters_changed(url):
+        return [*selectors, *_AUDIT_VIEWS]
+    return [*selectors, "stg_audit__deliveries+"]
+
+
+# The models that read stg_audit__deliveries, by what they read of it: the police feed's complete
+# quarters (int_politie__kwartalen: every feed's quarterly figures are on that grid), the
+# deliveries of every feed (int_leveringen__afgerond, the deliveries dashboard: always rebuilt), or
+# one feed's own deliveries (int_fraude__tellingen_kwartaal: built with its feed's selector).
+_AUDIT_CHILDREN = ("int_politie__kwartalen", "int_leveringen__afgerond", "int_fraude__tellingen_kwartaal")
+# What the narrow selection rebuilds of it: the audit staging (for its tests), and with it the views
+# on it, which dbt-postgres drops (cascade) when it replaces a view; the complete quarters' readers
+# are tables. The deliveries dashboard follows every delivery.
+_AUDIT_VIEWS = ["stg_audit__deliveries", "int_politie__kwartalen", "int_leveringen__afgerond+"]
+
+
+def _audit_children() -> set[str]:
+    """The models that read stg_audit__deliveries, from the manifest of the last dbt invocation;
+    a model not in _AUDIT_CHILDREN (or no manifest) makes the selection the broad one."""
+    try:
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    children = manifest.get("child_map", {}).get("model.infopositie.stg_audit__deliveries", [])
+    return {c.split(".")[-1] for c in children if c.startswith("model.")}
+
+
+def _complete_quarters_changed(url: str) -> bool:
+    """Whether the police feed's complete quarters differ from those of the built police counts
+    (int_politie__tellingen_kwartaal holds every complete quarter of its build, on the full grid)."""
+    from warehouse.connection import connect
+
+    try:
+        with connect(url, autocommit=True, connect_timeout=10) as conn:
+            return bool(conn.execute(
+                "select exists (select jaar, kwartaal from intermediate.int_politie__kwartalen where is_compleet"
+                "  except select jaar, kwartaal from intermediate.int_politie__tellingen_kwartaal)"
+                " or exists (select jaar, kwartaal from intermediate.int_politie__tellingen_kwartaal"
+                "  except select jaar, kwartaal from intermediate.int_politie__kwartalen where is_compleet)"
+            ).fetchone()[0])
+    except Exception:  # noqa: BLE001 - not built yet: assume they changed
+        return True
 
 
 def selective_build_is_safe(url: str) -> bool:
