@@ -108,7 +108,9 @@ def _convert_numbers(column: Column, values: pd.Series, decimal_comma: bool) -> 
     if column.type == "integer":
         ok = text.str.fullmatch(_INT.pattern).fillna(False).to_numpy(dtype=bool)
         huge = ok & (text.str.lstrip("+-").str.len().fillna(0).to_numpy() > MAX_INT_DIGITS)
-        ok &= ~huge
+        # Not in place: to_numpy may hand out a read-only view of the column (a column without
+        # any missing value), which raised "output array is read-only" for a whole file.
+        ok = ok & ~huge
         parsed = pd.to_numeric(text.where(ok), errors="coerce")
         out = [int(v) if ok_ else None for v, ok_ in zip(parsed.tolist(), ok)]
         errors = {int(i): f"{column.name}: geen geheel getal" for i in np.flatnonzero(~ok & ~huge)}
