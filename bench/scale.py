@@ -189,15 +189,18 @@ def dashboard_queries(reference_dir: Path) -> list[Query]:
     from dashboards.check import rendered_cards
     from dashboards.spec import SPECS_DIR, load_dashboards
 
+    # The specs expand their audience families (basisteams, districts) over the project's own
+    # reference when loaded; each family is expanded again here over the national one.
+    own = audience_specs.load(SPECS_DIR)
+    family_of = {key: family for family, keys in own.families.items() for key in keys}
     audiences = audience_specs.load(SPECS_DIR, reference_dir)
     dashboards = load_dashboards(SPECS_DIR)
     sharing = sharing_specs.load(SPECS_DIR, {d.key for d in dashboards}, reference_dir)
     queries = []
     for dashboard in dashboards:
-        for key in audiences.expand(list(dashboard.audiences)):
-            audience = audiences.by_key.get(key)
-            if audience is None:  # a spec audience the reference no longer yields
-                continue
+        keys = audiences.expand([family_of.get(key, key) for key in dashboard.audiences])
+        for key in keys:
+            audience = audiences.by_key[key]
             for card, sql in rendered_cards(dashboard, audience, sharing.withheld(dashboard.key, audience)):
                 queries.append(Query(dashboard.key, card, audience.role, sql))
     return queries
@@ -238,6 +241,25 @@ def p95(values: list[float]) -> float:
 
 
 # --------------------------------------------------------------------------- the run
+def slowest_nodes(run_results: Path, count: int = 8) -> list[tuple[str, float]]:
+    """The nodes of the last dbt invocation that took longest, (name, seconds): what dominates a build."""
+    import json
+
+    results = json.loads(run_results.read_text(encoding="utf-8")).get("results", [])
+    timed = sorted(((r["unique_id"].split(".", 2)[-1], float(r.get("execution_time") or 0)) for r in results),
+                   key=lambda item: -item[1])
+    return [(name, round(seconds, 1)) for name, seconds in timed[:count]]
+
+
+def _keep_run_results(state_dir: Path, name: str, log: Any) -> None:
+    from infopositie.dbt import TARGET_DIR
+
+    source = TARGET_DIR / "run_results.json"
+    if source.exists():
+        shutil.copy(source, state_dir / f"{name}_run_results.json")
+        log(f"{name} build, slowest nodes: " + ", ".join(f"{n} {s}s" for n, s in slowest_nodes(source)))
+
+
 def _count(url: str, query: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         return int(conn.execute(query).fetchone()[0])  # type: ignore[index]
@@ -302,6 +324,7 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
                 if dbt_build(url, full_refresh=True) != 0:
                     raise RuntimeError("the full build failed")
                 full = time.monotonic() - started
+                _keep_run_results(state_dir, "full", log)
 
                 (month_key, month_data), = politie.generate_police(size.seed, [new])
                 zone.put(month_key, month_data)
@@ -317,6 +340,7 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
             if dbt_build(url, select=select) != 0:
                 raise RuntimeError("the incremental build failed")
             incremental = time.monotonic() - started
+            _keep_run_results(state_dir, "incremental", log)
 
             queries = pick_queries(dashboard_queries(reference), size.queries, size.seed)
             timings = []
