@@ -165,12 +165,16 @@ def _activity_files(seed: int, years: list[int], unit_of: dict[str, str]) -> lis
 
 def national_deliveries(size: ScaleSize, months: list[Any], unit_of: dict[str, str]) -> list[tuple[str, bytes]]:
     """Every feed's deliveries over `months` at the national volume (reference already pointed at)."""
+    from synthetic import riec
     from synthetic.deliveries import build_deliveries
 
-    others = ["politie_registraties", "om_instroom", "riec_casussen", "fraudemeldingen", "veiligheidsmonitor",
-              "bevolking"]
-    (batch,) = build_deliveries(start=str(months[0]), end=str(months[-1]), seed=size.seed, feeds=others)
-    return batch + _activity_files(size.seed, sorted({m.year for m in months}), unit_of)
+    feeds = ["politie_registraties", "om_instroom", "fraudemeldingen", "veiligheidsmonitor", "bevolking"]
+    (batch,) = build_deliveries(start=str(months[0]), end=str(months[-1]), seed=size.seed, feeds=feeds)
+    # The RIEC register's snapshots from its first case on: an empty register is refused as a file
+    # without rows, and a month without changes is a byte-identical file (a duplicate).
+    first_case = min(case.start for case in riec.register(size.seed))
+    register = riec.generate_riec(size.seed, [m for m in months if m.last_day >= first_case])
+    return batch + register + _activity_files(size.seed, sorted({m.year for m in months}), unit_of)
 
 
 # --------------------------------------------------------------------------- queries
@@ -316,7 +320,8 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
                 log(f"generated {len(files)} files for {months[0]}..{months[-1]} in {time.monotonic() - started:.0f}s")
                 started = time.monotonic()
                 results = ingest_landing(zone, url, progress=progress, key=key, archive_key=archive_key)
-                refused = [r for r in results if r.status != "loaded"]
+                # A byte-identical file (an unchanged RIEC register) is a duplicate, as it should be.
+                refused = [r for r in results if r.status not in ("loaded", "duplicate")]
                 log(f"ingested {len(results)} files in {time.monotonic() - started:.0f}s"
                     f" ({len(refused)} not loaded{': ' + refused[0].summary_line() if refused else ''})")
 
@@ -352,8 +357,9 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
                 "units": units,
                 "years": size.years,
                 "police_rows": _count(url, "select count(*) from raw.politie_registraties"),
-                "files_loaded": len(results) - len(refused),
-                "files_not_loaded": len(refused),
+                "files_loaded": sum(r.status == "loaded" for r in results),
+                "files_duplicate": sum(r.status == "duplicate" for r in results),
+                "files_not_loaded": sum(r.status not in ("loaded", "duplicate") for r in results),
                 "new_month_rows": month_result.rows_loaded,
                 "full_build_s": round(full, 1),
                 "incremental_build_s": round(incremental, 1),

@@ -42,6 +42,12 @@ REGISTRATIONS_PER_YEAR = 15_000  # whole region, in the anchor year
 _NUMBER_BLOCK = 40_000
 
 
+def number_scale() -> int:
+    """How many times our region's volume is being generated (1 normally): number blocks of the
+    feeds that number their own cases (OM parketnummers) widen by it, like the police's."""
+    return max(1, math.ceil(REGISTRATIONS_PER_YEAR / 15_000))
+
+
 @contextmanager
 def volume(per_year: float) -> Iterator[None]:
     """Generate as if the reference's gemeenten together registered `per_year` (anchor year)
@@ -51,7 +57,7 @@ def volume(per_year: float) -> Iterator[None]:
     global REGISTRATIONS_PER_YEAR, _NUMBER_BLOCK
     saved = REGISTRATIONS_PER_YEAR, _NUMBER_BLOCK
     REGISTRATIONS_PER_YEAR = per_year
-    _NUMBER_BLOCK = 40_000 * max(1, math.ceil(per_year / 15_000))
+    _NUMBER_BLOCK = 40_000 * number_scale()
     try:
         yield
     finally:
