@@ -36,6 +36,9 @@ class Env:
     # never opens an archived file, and either can be rotated without the other.
     ARCHIVE_KEY = "INFOPOSITIE_ARCHIVE_KEY"
     ARCHIVE_KEY_FILE = "INFOPOSITIE_ARCHIVE_KEY_FILE"
+    # Another folder of reference CSVs (gemeenten.csv, gemeentecode_mapping.csv) than the
+    # project's own: `infopositie bench scale` loads a synthetic national reference through it.
+    REFERENCE_DIR = "INFOPOSITIE_REFERENCE_DIR"
     AIRFLOW_HOME = "AIRFLOW_HOME"
     DBT_TARGET = "INFOPOSITIE_DBT_TARGET"
     DBT_MANIFEST = "INFOPOSITIE_DBT_MANIFEST"

@@ -27,6 +27,8 @@ app.add_typer(platform_app, name="platform")
 retention_app = typer.Typer(no_args_is_help=True,
                             help="Retention: nothing row-level kept longer than its contract says.")
 app.add_typer(retention_app, name="retention")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that need the whole platform.")
+app.add_typer(bench_app, name="bench")
 
 
 def _url() -> str:
@@ -400,6 +402,44 @@ def platform_down() -> None:
         typer.echo(f"platform down: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@bench_app.command("scale")
+def bench_scale(
+    municipalities: int = typer.Option(342, help="Gemeenten in all: the real 38 plus synthetic ones (GM9001 and up)."),
+    units: int = typer.Option(10, help="Police units: Midden-Nederland plus synthetic ones (SY1 and up)."),
+    years: int = typer.Option(10, help="Years of deliveries before the new month."),
+    police_rows: int = typer.Option(2_000_000, help="Police registrations over those years (at least)."),
+    queries: int = typer.Option(200, help="Dashboard card queries to time, as the audiences' roles."),
+    seed: int = typer.Option(20261205, help="Random seed of the reference and the deliveries."),
+    as_json: bool = typer.Option(False, "--json", help="End with one JSON object of the figures."),
+) -> None:
+    """A synthetic national warehouse in the warehouse pointed at: reference, deliveries of every
+    feed, a full build, one new police month and the incremental build, then dashboard queries as
+    the audiences' roles. Prints the figures; with --json the last line is one JSON object."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from infopositie.checkout import bench_scale as checkout_bench
+
+    scale = checkout_bench()
+    size_type, run = scale.ScaleSize, scale.run
+
+    url = _url()
+    size = size_type(municipalities=municipalities, units=units, years=years, police_rows=police_rows,
+                     queries=queries, seed=seed)
+    try:
+        size.check()
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    state = load_settings().home / "bench-scale" / str(conninfo_to_dict(url).get("dbname") or "warehouse")
+    figures = run(url, size, state_dir=state, log=lambda line: typer.echo(line, err=as_json))
+    typer.echo(f"reference kept in {state / 'reference'}: set {Env.REFERENCE_DIR} to it for a later build "
+               "of this warehouse", err=as_json)
+    if as_json:
+        typer.echo(json.dumps(figures))
+    else:
+        for name, value in figures.items():
+            typer.echo(f"{name:<22} {value}")
 
 
 @app.command()

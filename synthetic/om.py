@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from synthetic.common import MODI, Month, columns, contract, gemeenten, modus_category, rng_for, values
-from synthetic.politie import PoliceModel
+from synthetic.politie import PoliceModel, number_scale
 from synthetic.xlsx import workbook_bytes
 
 FEED = "om_instroom"
@@ -69,13 +69,16 @@ def _cases_from(model: PoliceModel, source: Month) -> list[tuple[Month, Case]]:
     decision = rng.choice(len(DECISIONS), size=n, p=DECISION_SHARE)
     lag = rng.geometric(1 / 50, size=n)
     codes = [g.code for g in gemeenten()]
+    # A block of numbers per source month, wider when a larger volume is generated (bench scale),
+    # so that one month's cases never run into the next month's numbers.
+    block = 1000 * number_scale()
     out = []
     for i in range(n):
         target = source.plus(int(delay[i]))
         instroom = target.first_day + timedelta(days=int(day_u[i] * target.days))
         modus = MODI[m_idx[i]]
         beslissing = DECISIONS[decision[i]]
-        number = f"16/{700000 + (source.index % 240) * 1000 + i:06d}-{instroom.year % 100:02d}"
+        number = f"16/{700000 + (source.index % 240) * block + i:06d}-{instroom.year % 100:02d}"
         out.append((target, Case(
             number, instroom, codes[g_idx[i]] if known[i] else "", modus_category(modus), FEIT[modus],
             beslissing, None if beslissing == "geen beslissing" else instroom + timedelta(days=int(lag[i])),

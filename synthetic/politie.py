@@ -7,6 +7,9 @@ are drawn vectorised with numpy: the benchmark writes a million rows in a few se
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,6 +37,31 @@ FEED = "politie_registraties"
 PREFIX = contract(FEED).landing_prefix
 COLUMNS: tuple[str, ...] = columns(FEED)
 REGISTRATIONS_PER_YEAR = 15_000  # whole region, in the anchor year
+# Registration numbers of one month lie in their own block of this many numbers (the police number
+# all registrations, online crime takes every few): a block per month keeps months apart.
+_NUMBER_BLOCK = 40_000
+
+
+def number_scale() -> int:
+    """How many times our region's volume is being generated (1 normally): number blocks of the
+    feeds that number their own cases (OM parketnummers) widen by it, like the police's."""
+    return max(1, math.ceil(REGISTRATIONS_PER_YEAR / 15_000))
+
+
+@contextmanager
+def volume(per_year: float) -> Iterator[None]:
+    """Generate as if the reference's gemeenten together registered `per_year` (anchor year)
+    instead of our region's 15,000: `infopositie bench scale` fills a national warehouse with it.
+    Every feed drawn from the PoliceModel (OM, fraud reports) follows in proportion; the number
+    blocks widen with the volume, so months never share a registration number."""
+    global REGISTRATIONS_PER_YEAR, _NUMBER_BLOCK
+    saved = REGISTRATIONS_PER_YEAR, _NUMBER_BLOCK
+    REGISTRATIONS_PER_YEAR = per_year
+    _NUMBER_BLOCK = 40_000 * number_scale()
+    try:
+        yield
+    finally:
+        REGISTRATIONS_PER_YEAR, _NUMBER_BLOCK = saved
 SLACHTOFFER_TYPES = values(FEED, "slachtoffer_type")
 
 
@@ -273,7 +301,7 @@ def police_columns(rng: np.random.Generator, g_idx: np.ndarray, m_idx: np.ndarra
     profiles = [PROFILES[m] for m in MODI]
 
     # Registration numbers are police-wide, so online crime takes every few numbers only.
-    seq = (month.month - 1) * 40_000 + number_offset + np.cumsum(rng.geometric(0.4, n))
+    seq = (month.month - 1) * _NUMBER_BLOCK + number_offset + np.cumsum(rng.geometric(0.4, n))
     width = max(6, len(str(int(seq.max()) if n else 0)))
     numbers = [f"PL0900-{month.year}{s:0{width}d}" for s in seq.tolist()]
 

@@ -6,20 +6,24 @@
 
 
 {#- Every row of `relation` once for each gebied it counts for: its gemeente, basisteam and
-    district when known, and always the region (so the region also counts rows with gemeente
-    onbekend, and is more than the sum of its districts only by those). The keys are the
-    gebied_key of int_reference__gebieden. `relation` needs gemeentecode, basisteam_code and
-    district; the result has all its columns plus gebied_key. -#}
+    district when known, and always its region (so the region also counts rows with gemeente
+    onbekend, and is more than the sum of its districts only by those). The region is the unit
+    (eenheid) its district belongs to in int_reference__gebieden; a row without a known district
+    counts for the project's own unit (var regio_code). The keys are the gebied_key of
+    int_reference__gebieden. `relation` needs gemeentecode, basisteam_code and district; the
+    result has all its columns plus gebied_key. -#}
 {% macro per_gebied(relation) -%}
     select
         rij.*,
         gebied.gebied_key
     from {{ relation }} as rij
+    left join {{ ref('int_reference__gebieden') }} as district_van_rij
+        on district_van_rij.gebied_key = 'district:' || rij.district
     cross join lateral (values
         ('gemeente:' || rij.gemeentecode),
         ('basisteam:' || rij.basisteam_code),
         ('district:' || rij.district),
-        ('regio:{{ var("regio_code") }}')
+        (coalesce(district_van_rij.gebied_ouder_key, 'regio:{{ var("regio_code") }}'))
     ) as gebied (gebied_key)
     where gebied.gebied_key is not null
 {%- endmacro %}

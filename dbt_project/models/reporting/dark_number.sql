@@ -18,6 +18,9 @@ registraties as (
         case when count(*) = 4 and bool_and(not onderdrukt) then sum(aantal) end as aantal_registraties
     from {{ ref('lokaal_beeld_kwartaal') }}
     where niveau = 'regio'
+      -- The survey estimate is for our own unit (CBS RE09): only its region row, also in a
+      -- warehouse that holds other units beside it.
+      and gebied_code = '{{ var("regio_code") }}'
       and uitsplitsing = 'totaal'
     group by jaar
 ),

@@ -12,13 +12,22 @@
     whose children are all shown as 0 (a hidden count is at least 1, so such a parent counts
     something no child counts, like the region's gemeente onbekend, and is not derivable). -#}
 {% test no_recoverable_cells(model, count_column='aantal', hidden_column='onderdrukt') %}
-with cellen as (
+-- The unit (region) of each district, from the reference data: a warehouse may hold several
+-- units, each its own region row (a gemeente without a unit is in the project's own, regio_code).
+with eenheden as (
+    select distinct
+        district,
+        coalesce(eenheid_code, '{{ var("regio_code") }}') as eenheid
+    from {{ ref('stg_reference__gemeenten') }}
+),
+
+cellen as (
     select
-        case when niveau = 'regio' then 'regio' else niveau || ':' || gebied_code end as gebied,
-        case niveau
-            when 'gemeente' then 'basisteam:' || basisteam_code
-            when 'basisteam' then 'district:' || district
-            when 'district' then 'regio'
+        m.niveau || ':' || m.gebied_code as gebied,
+        case m.niveau
+            when 'gemeente' then 'basisteam:' || m.basisteam_code
+            when 'basisteam' then 'district:' || m.district
+            when 'district' then 'regio:' || coalesce(e.eenheid, '{{ var("regio_code") }}')
         end as ouder_gebied,
         jaar,
         kwartaal,
@@ -27,7 +36,8 @@ with cellen as (
         {{ uitsplitsing_ouder_key('uitsplitsing', 'waarde') }} as ouder_cel,
         coalesce({{ hidden_column }}, false) as onderdrukt,
         {{ count_column }} as aantal
-    from {{ model }}
+    from {{ model }} as m
+    left join eenheden as e on m.niveau = 'district' and e.district = m.gebied_code
 ),
 
 -- Children grouped per equation; the parent is looked up next.

@@ -1,7 +1,14 @@
 -- Every gebied a reporting relation shows, with its place in the hierarchy
 -- gemeente -> basisteam -> district -> regio and its population (the sum of its gemeenten).
+-- The regio level is the police unit (eenheid) of the reference data: one row per unit, so a
+-- warehouse holding several units (a national view) rolls each district up into its own unit.
+-- A gemeente without a unit belongs to the project's own (vars regio_code, regio_naam).
 with gemeenten as (
-    select g.*, i.inwoners
+    select
+        g.*,
+        i.inwoners,
+        coalesce(g.eenheid_code, '{{ var("regio_code") }}') as eenheid,
+        coalesce(g.eenheid_naam, '{{ var("regio_naam") }}') as eenheid_naam_of_eigen
     from {{ ref('stg_reference__gemeenten') }} as g
     left join {{ ref('int_reference__inwoners') }} as i on i.gemeentecode = g.gemeentecode
 )
@@ -45,21 +52,23 @@ select
     null,
     district,
     'district:' || district,
-    'regio:{{ var("regio_code") }}',
+    'regio:' || eenheid,
     sum(inwoners)
 from gemeenten
-group by district
+-- A district in two units would show up as two rows with the same key (the unique test says so).
+group by district, eenheid
 
 union all
 
 select
     'regio',
-    '{{ var("regio_code") }}',
-    '{{ var("regio_naam") }}',
+    eenheid,
+    eenheid_naam_of_eigen,
     null,
     null,
     null,
-    'regio:{{ var("regio_code") }}',
+    'regio:' || eenheid,
     null,
     sum(inwoners)
 from gemeenten
+group by eenheid, eenheid_naam_of_eigen

@@ -10,6 +10,8 @@ select
     gemeentenaam,
     provincie as provinciecode,
     veiligheidsregio as veiligheidsregiocode,
+    eenheid_code,
+    eenheid_naam,
     district,
     basisteam_code,
     basisteam_naam,
