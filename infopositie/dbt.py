@@ -138,8 +138,10 @@ def selection_for_feeds(feeds: list[str], url: str | None = None) -> list[str]:
 # The models that read stg_audit__deliveries, by what they read of it: the police feed's complete
 # quarters (int_politie__kwartalen: every feed's quarterly figures are on that grid), the
 # deliveries of every feed (int_leveringen__afgerond, the deliveries dashboard: always rebuilt), or
-# one feed's own deliveries (int_fraude__tellingen_kwartaal: built with its feed's selector).
-_AUDIT_CHILDREN = ("int_politie__kwartalen", "int_leveringen__afgerond", "int_fraude__tellingen_kwartaal")
+# one feed's own deliveries (int_fraude__tellingen_kwartaal, int_politie__registraties_per_gemeente:
+# built with their feed's selector).
+_AUDIT_CHILDREN = ("int_politie__kwartalen", "int_leveringen__afgerond", "int_fraude__tellingen_kwartaal",
+                   "int_politie__registraties_per_gemeente")
 # What the narrow selection rebuilds of it: the audit staging (for its tests), and with it the views
 # on it, which dbt-postgres drops (cascade) when it replaces a view; the complete quarters' readers
 # are tables. The deliveries dashboard follows every delivery.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psycopg
 
-from warehouse.connection import connect
+from warehouse.connection import MAINTENANCE_DB, connect
 from warehouse.reference import load_reference
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -23,7 +23,12 @@ def migrate(url: str) -> list[str]:
     """Apply pending migrations and reload reference data. Safe to run any number of times,
     also concurrently (an advisory lock serialises runners)."""
     applied: list[str] = []
-    with connect(url) as conn:
+    # Roles belong to the server, not to one database, and advisory locks to one database: two
+    # warehouses on one server migrated at the same moment (two test workers on a fresh server)
+    # both created role `loader`, and one failed. So the lock is taken in the maintenance database,
+    # which every warehouse on the server shares.
+    with connect(url, dbname=MAINTENANCE_DB, autocommit=True) as server, connect(url) as conn:
+        server.execute("select pg_advisory_lock(hashtext('infopositie.migrate'))")
         conn.execute("select pg_advisory_xact_lock(hashtext('infopositie.migrate'))")
         conn.execute("create schema if not exists audit")
         conn.execute(

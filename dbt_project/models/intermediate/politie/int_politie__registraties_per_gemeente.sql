@@ -16,8 +16,8 @@
     post_hook="""
         delete from {{ this }}
         where delivery_id = any(array(
-            select delivery_id from {{ source('audit', 'deliveries') }}
-            where feed = 'politie_registraties' and not is_current
+            select delivery_id from {{ ref('stg_audit__deliveries') }}
+            where feed = 'politie_registraties' and not is_actueel
         ))""",
 ) }}
 
@@ -35,17 +35,18 @@ with registraties as (
         select t.registratie_pseudoniem
         from {{ this }} as t
         where t.delivery_id = any(array(
-            select delivery_id from {{ source('audit', 'deliveries') }}
-            where feed = 'politie_registraties' and not is_current
+            select d.delivery_id from {{ ref('stg_audit__deliveries') }} as d
+            where d.feed = 'politie_registraties' and not d.is_actueel
         ))
         union
         -- Every registration in a current delivery this table holds no row of: a new month, or a
         -- corrected one; its registrations may replace versions from other months.
-        select n.registratienummer_pseudoniem
-        from {{ source('politie', 'registraties') }} as n
+        select n.registratie_pseudoniem
+        from {{ ref('stg_politie__registratienummers') }} as n
         where n.delivery_id = any(array(
-            select l.delivery_id from ({{ actuele_leveringen('politie_registraties') }}) as l
-            where not exists (select from {{ this }} as t where t.delivery_id = l.delivery_id)
+            select l.delivery_id from {{ ref('stg_audit__deliveries') }} as l
+            where l.feed = 'politie_registraties' and l.is_actueel
+                and not exists (select from {{ this }} as t where t.delivery_id = l.delivery_id)
         ))
         union
         -- Rows placed where the reference data no longer places them (a merger, a new basisteam).
