@@ -21,6 +21,9 @@
         ))""",
 ) }}
 
+-- Read only by the incremental branch below; named here so that dbt knows the model needs them.
+-- depends_on: {{ ref('stg_politie__registratienummers') }}, {{ ref('stg_audit__deliveries') }}
+
 -- Each registration placed in the organisation: gemeente, basisteam, district. A registration
 -- whose gemeente is unknown (or not one of the unit's current gemeenten) keeps its row with
 -- gemeentecode null: it counts for the region, never for a gemeente, basisteam or district.
