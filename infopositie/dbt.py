@@ -60,16 +60,24 @@ def _exclusive(url: str) -> Iterator[None]:
     TARGET_DIR.mkdir(parents=True, exist_ok=True)
     with _PROCESS_LOCK, open(TARGET_DIR / ".infopositie-dbt.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        saved = {key: os.environ.get(key) for key in dbt_env(url)}
-        os.environ.update(dbt_env(url))
-        try:
+        with environment(dbt_env(url)):
             yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` in os.environ for the block (dbt reads its settings there); the previous values
+    back afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 PROFILES_YML = DBT_PROJECT_DIR / "profiles.yml"

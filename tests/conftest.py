@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -119,20 +118,6 @@ def create_scratch_database(prefix: str = "test") -> str:
     return url
 
 
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def build_without_unit_tests(url: str, select: str | None = None, *, full_refresh: bool = False) -> int:
     """`dbt_build` minus the dbt unit tests, for fixtures that only need the warehouse built.
 
@@ -141,9 +126,9 @@ def build_without_unit_tests(url: str, select: str | None = None, *, full_refres
     The builds whose tests look at the unit tests run them all (tests/dbt/conftest.py `dbt_built`,
     test_feed_staging.py, test_fit_darknumber_catalogue.py), as `infopositie build` and the dbt DAG
     always do; the other fixtures build models, seeds and data tests only."""
-    from infopositie.dbt import dbt_build
+    from infopositie.dbt import dbt_build, environment
 
-    with _environment(DBT_EXCLUDE_RESOURCE_TYPES="unit_test"):  # dbt's --exclude-resource-type
+    with environment({"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}):  # dbt's --exclude-resource-type
         return dbt_build(url, select, full_refresh=full_refresh)
 
 
