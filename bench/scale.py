@@ -31,7 +31,7 @@ import math
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -255,6 +255,21 @@ def slowest_nodes(run_results: Path, count: int = 8) -> list[tuple[str, float]]:
     return [(name, round(seconds, 1)) for name, seconds in timed[:count]]
 
 
+def _timed_build(url: str, state_dir: Path, label: str, log: Callable[[str], None],
+                 **build: Any) -> tuple[float, float]:
+    """Seconds of one dbt build, the ANALYZE of what the ingest wrote before it included; and
+    that ANALYZE's share."""
+    from infopositie.dbt import dbt_build
+
+    analyze_s = analyze_loaded(url)
+    started = time.monotonic()
+    if dbt_build(url, **build) != 0:
+        raise RuntimeError(f"the {label} build failed")
+    seconds = time.monotonic() - started + analyze_s
+    _keep_run_results(state_dir, label, log)
+    return seconds, analyze_s
+
+
 def _keep_run_results(state_dir: Path, name: str, log: Any) -> None:
     from infopositie.dbt import TARGET_DIR
 
@@ -300,7 +315,7 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
 
     The synthetic reference stays in `state_dir/reference` (a later `infopositie build` of this
     warehouse needs INFOPOSITIE_REFERENCE_DIR pointing there, or migrate reloads the real 38)."""
-    from infopositie.dbt import changed_feeds, dbt_build, selection_for_feeds
+    from infopositie.dbt import changed_feeds, selection_for_feeds
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
     from ingest.pseudonymise import load_key
@@ -342,12 +357,7 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
                 log(f"ingested {len(results)} files in {time.monotonic() - started:.0f}s"
                     f" ({len(refused)} not loaded{': ' + refused[0].summary_line() if refused else ''})")
 
-                full_analyze = analyze_loaded(url)
-                started = time.monotonic()
-                if dbt_build(url, full_refresh=True) != 0:
-                    raise RuntimeError("the full build failed")
-                full = time.monotonic() - started + full_analyze
-                _keep_run_results(state_dir, "full", log)
+                full, full_analyze = _timed_build(url, state_dir, "full", log, full_refresh=True)
 
                 (month_key, month_data), = politie.generate_police(size.seed, [new])
                 zone.put(month_key, month_data)
@@ -356,15 +366,11 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
                 if month_result.status != "loaded":
                     raise RuntimeError(f"the new month was not loaded: {month_result.summary_line()}")
             feeds = changed_feeds(url)
-            select = " ".join(selection_for_feeds(feeds)) if feeds else None
+            # The selection `infopositie build` makes (with the warehouse: the narrow one when it may).
+            select = " ".join(selection_for_feeds(feeds, url)) if feeds else None
             log(f"new month {new}: {month_result.rows_loaded} rows; incremental build of"
                 f" {', '.join(feeds) if feeds else 'everything (no complete build to build on)'}")
-            incremental_analyze = analyze_loaded(url)
-            started = time.monotonic()
-            if dbt_build(url, select=select) != 0:
-                raise RuntimeError("the incremental build failed")
-            incremental = time.monotonic() - started + incremental_analyze
-            _keep_run_results(state_dir, "incremental", log)
+            incremental, incremental_analyze = _timed_build(url, state_dir, "incremental", log, select=select)
 
             queries = pick_queries(dashboard_queries(reference), size.queries, size.seed)
             timings = []
