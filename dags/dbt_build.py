@@ -14,7 +14,10 @@ the project (dbt's own threads, one parse, one connection pool); each model and 
 is a task of its own (`<model>.run`, `<model>.test`) that waits, deferred in the triggerer, for
 the producer to report that node, so the UI shows per-model state, timing and failures. The
 sensors start and end in the triggerer (`infopositie.dbt_watch`): none of them takes a worker or a
-task process, which is what makes the run cost about what the plain `dbt build` costs. The
+task process. They all wait from the run's start (trigger rule `always`; the edges stay for the
+lineage in the UI) and read the node states the producer pushes as one XCom value about every
+second, so the last task ends seconds after dbt. What dbt skips after a failure shows as skipped,
+the failed node as failed, and the producer fails the run. The
 previous mode ran one `dbt build --select <model>` process per model: every task paid for a task
 process, a dbt start and a manifest load, about 6x a plain `dbt build` (`make bench` prints both;
 INFOPOSITIE_DBT_EXECUTION_MODE=local brings it back for measuring).
@@ -39,7 +42,12 @@ from airflow.sdk import Asset, AssetAny, dag, task
 
 from config import DBT_PROJECT_DIR, Env, load_settings
 from infopositie.dbt import PROFILES_YML, profile_and_target
-from infopositie.dbt_watch import push_only_node_states, start_in_triggerer
+from infopositie.dbt_watch import (
+    push_only_node_states,
+    sensor_reads_the_batch,
+    start_in_triggerer,
+    watch_from_the_start,
+)
 from infopositie.orchestrate import DBT_DAG_ID, OWNER, REPORTING_ASSET_URI, feed_specs, raw_asset_uri
 
 # INFOPOSITIE_DBT_MANIFEST, else where dbt_parse() writes it.
@@ -98,10 +106,9 @@ def _select_what_changed(context: Any) -> None:
     build and the one after a failure build everything. The model sensors of what is
     not selected end as success without a build (Cosmos: node not run), their tables unchanged."""
     task = (context or {}).get("task")
+    sensor_reads_the_batch(task)
     if task is None or task.task_id != "dbt_producer_watcher":
         return
-    if EXECUTION_MODE == "watcher":
-        push_only_node_states()
     from infopositie.dbt import selection_for_feeds, selective_build_is_safe
     from infopositie.orchestrate import feeds_of_asset_events
     from warehouse.connection import warehouse_url
@@ -168,6 +175,9 @@ def _cosmos_dag():
         # Cosmos' watcher producer does not retry (a second attempt skips itself); a failed build
         # is run again by the next delivery's Asset or by hand from the UI.
         producer.retries = 0
+        push_only_node_states(producer)
+        if EXECUTION_MODE == "watcher":
+            watch_from_the_start(dbt_dag.tasks)
         if EXECUTION_MODE == "watcher_in_order":
             roots = [t for t in dbt_dag.tasks if t is not producer and not t.upstream_task_ids]
             for consumer in [*producer.downstream_list, *roots]:

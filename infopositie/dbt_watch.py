@@ -18,6 +18,8 @@ This module is imported by the dbt DAG and, by class path, by the triggerer.
 """
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -37,6 +39,10 @@ from cosmos.operators._watcher.triggerer import WatcherTrigger
 # Each look is one read of the node's status through the API server, plus one read of the
 # producer's state shared by every sensor of the run (_producer_state).
 POLL_INTERVAL_S = 2.0
+# The producer's node states travel as one XCom value under this key (push_only_node_states), pushed
+# at most this often while dbt runs.
+NODE_STATES_KEY = "infopositie_node_states"
+FLUSH_INTERVAL_S = 1.0
 # A model whose node never reports within this time fails; the producer itself has no limit here.
 SENSOR_TIMEOUT = timedelta(hours=3)
 
@@ -73,6 +79,36 @@ class ModelStatusTrigger(WatcherTrigger):
             state = await super()._get_producer_task_status()
             self._producer_states[key] = (time.monotonic(), state)
         return state
+
+    # (dag_id, run_id) -> (monotonic time of the read, the producer's node states): one read of
+    # NODE_STATES_KEY per interval for every sensor of the run, instead of one read per sensor.
+    _node_states: ClassVar[dict[tuple[str, str], tuple[float, dict[str, Any] | None]]] = {}
+    _reading: ClassVar[dict[tuple[str, str], asyncio.Future[Any]]] = {}
+
+    async def get_xcom_val(self, key: str) -> Any | None:
+        if not is_node_state_key(key):
+            return await super().get_xcom_val(key)
+        run = (self.dag_id, self.run_id)
+        read_at, states = self._node_states.get(run, (-1.0, None))
+        if time.monotonic() - read_at >= self.poke_interval:
+            pending = self._reading.get(run)
+            if pending is None:
+                pending = asyncio.ensure_future(super().get_xcom_val(NODE_STATES_KEY))
+                self._reading[run] = pending
+                try:
+                    states = await pending
+                finally:
+                    self._reading.pop(run, None)
+                now = time.monotonic()
+                self._node_states[run] = (now, states)
+                for other, (at, _) in list(self._node_states.items()):  # runs nobody waits for any more
+                    if now - at > 60 * self.poke_interval:
+                        del self._node_states[other]
+            else:
+                states = await asyncio.shield(pending)
+        if states is None:  # nothing batched (yet, or a producer that pushes per node): its own key
+            return await super().get_xcom_val(key)
+        return states.get(key)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         ti = self.task_instance
@@ -117,8 +153,32 @@ def start_in_triggerer(tasks: list[Any]) -> int:
 
 
 
-def push_only_node_states() -> None:
-    """In the producer's task process: push to XCom only what the model tasks read.
+def watch_from_the_start(tasks: list[Any]) -> int:
+    """Every watcher sensor among `tasks` waits from the start of the run, not after the sensors
+    of its upstream models (trigger rule `always`; the edges stay, so the UI keeps the lineage).
+
+    A sensor only reads what the producer reported, so waiting for upstream sensors adds nothing
+    but latency: each level of the model graph cost a scheduler loop, a trigger start and a first
+    read (2-3 s on two cores), and the model tasks ended about 30 s after dbt did. Now each ends
+    within a read interval of dbt reporting its node. What dbt skipped because an upstream node
+    failed ends as skipped (push_only_node_states keeps dbt's status), the failed node as failed,
+    and the producer fails with the build, so the run still fails and reporting_ready does not
+    run. Returns how many were changed."""
+    from airflow.utils.trigger_rule import TriggerRule
+    from cosmos.operators.watcher import DbtConsumerWatcherSensor
+
+    changed = 0
+    for task in tasks:
+        if isinstance(task, DbtConsumerWatcherSensor):
+            task.trigger_rule = TriggerRule.ALWAYS
+            changed += 1
+    return changed
+
+
+def push_only_node_states(producer: Any) -> None:
+    """Make the producer task push to XCom only what the model tasks read, in batches. Called on
+    the producer when the DAG is defined; the changes to Cosmos happen in the producer's task
+    process, when its build starts, and nowhere else.
 
     Cosmos' producer pushes, per dbt node, its state, its dbt event (for the log of a sensor that
     runs in a worker) and its compiled SQL (for that sensor's rendered template), and every push
@@ -126,12 +186,113 @@ def push_only_node_states() -> None:
     bench (2 cores, 550 nodes): 2,659 pushes and as many Variable writes made the `dbt build`
     take 114 s against 31 s without Airflow. Here no sensor runs in a worker, so the states (and
     the tests' aggregate) are all that is read; the dbt events and SQL stay in the producer's log
-    and in dbt's target folder. Cosmos is pinned; tests/dags/test_dag_integrity.py fails when
-    these two functions move."""
-    from cosmos.operators._watcher import base
+    and in dbt's target folder.
+
+    The states themselves go out as one XCom (NODE_STATES_KEY) at most every FLUSH_INTERVAL_S and
+    once more when the build ends, failed or not: a few dozen pushes a build instead of one per
+    node, and each waiting model task reads that one value, shared by every sensor of the run in
+    the triggerer (ModelStatusTrigger.get_xcom_val). Cosmos is pinned;
+    tests/dags/test_dag_integrity.py fails when the functions replaced here move."""
+    execute = producer.execute
+
+    def execute_in_batches(context: Any, **kwargs: Any) -> Any:
+        batch = _quiet_cosmos()
+        batch.put(context["ti"], None, None)  # an empty value at once: the sensors read it, not their own keys
+        batch.flush()
+        flusher = threading.Thread(target=batch.flush_every, args=(FLUSH_INTERVAL_S,), daemon=True,
+                                   name="node-states")
+        flusher.start()
+        try:
+            return execute(context, **kwargs)
+        finally:
+            batch.stop.set()
+            flusher.join()
+            batch.flush()  # the last states, also those of a build that failed
+
+    producer.execute = execute_in_batches
+
+
+def _quiet_cosmos() -> _NodeStates:
+    from cosmos.operators import watcher
+    from cosmos.operators._watcher import aggregation, base
 
     def nothing(*_: Any, **__: Any) -> None:
         return None
 
     base._process_dbt_log_event = nothing
     base.store_compiled_sql_for_model = nothing
+    # dbt says "skipped" for a node whose upstream failed; Cosmos turns that into "failed" because
+    # its sensors of such nodes would otherwise never run (they wait for upstream sensors). Ours
+    # do not wait (watch_from_the_start): the failed node shows failed, what it held back skipped.
+    base._rewrite_upstream_failure_skip_status = lambda _log, _uid, status, _ids: status
+
+    batch = _NodeStates()
+    # Cosmos' own function, also when an earlier build in this process replaced it already.
+    original_push = getattr(base.safe_xcom_push, "original", base.safe_xcom_push)
+
+    def push(task_instance: Any, key: str, value: Any) -> None:
+        if is_node_state_key(key):
+            batch.put(task_instance, key, value)
+        else:
+            original_push(task_instance=task_instance, key=key, value=value)
+
+    push.original = original_push  # type: ignore[attr-defined]
+    for module in (base, aggregation, watcher):
+        module.safe_xcom_push = push  # type: ignore[attr-defined]
+    return batch
+
+
+def sensor_reads_the_batch(task: Any) -> None:
+    """For a model task that runs in a task process rather than in the triggerer (every task
+    under dag.test(), which runs them one by one in one process): Cosmos' sensor reads its node's
+    state from the producer's batched value, as ModelStatusTrigger does. Idempotent."""
+    from cosmos.operators._watcher import base
+    from cosmos.operators.watcher import DbtConsumerWatcherSensor
+
+    if not isinstance(task, DbtConsumerWatcherSensor) or getattr(base.get_xcom_val, "reads_batch", False):
+        return
+    original = base.get_xcom_val
+
+    def get_xcom_val(task_instance: Any, task_ids: str | list[str], key: str) -> Any:
+        states = original(task_instance, task_ids, NODE_STATES_KEY) if is_node_state_key(key) else None
+        return original(task_instance, task_ids, key) if states is None else states.get(key)
+
+    get_xcom_val.reads_batch = True  # type: ignore[attr-defined]
+    base.get_xcom_val = get_xcom_val
+
+
+def is_node_state_key(key: str) -> bool:
+    """Cosmos' per-node keys: `<unique id, dots as __>_status` and `..._tests_status`."""
+    return key.endswith("_status") and "__" in key
+
+
+class _NodeStates:
+    """The producer's node states, pushed as one XCom value whenever they changed."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.task_instance: Any = None
+        self.dirty = False
+        self.lock = threading.Lock()  # one push at a time, so an older value never lands last
+        self.stop = threading.Event()
+
+    def put(self, task_instance: Any, key: str | None, value: Any) -> None:
+        with self.lock:
+            self.task_instance = task_instance
+            if key is not None:
+                self.values[key] = value
+            self.dirty = True
+
+    def flush(self) -> None:
+        from cosmos.operators._watcher.state import xcom_set_lock
+
+        with self.lock:
+            if not self.dirty:
+                return
+            with xcom_set_lock:
+                self.task_instance.xcom_push(key=NODE_STATES_KEY, value=dict(self.values))
+            self.dirty = False
+
+    def flush_every(self, seconds: float) -> None:
+        while not self.stop.wait(seconds):
+            self.flush()

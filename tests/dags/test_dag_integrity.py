@@ -82,6 +82,8 @@ for dag_id, dag in bag.dags.items():
         "start_in_triggerer": sorted(t.task_id for t in dag.tasks if t.start_from_trigger and t.start_trigger_args),
         "timetable": type(dag.timetable).__name__, "max_active_runs": dag.max_active_runs,
         "leaves": sorted(t.task_id for t in dag.leaves),
+        "trigger_rules": {t.task_id: getattr(t.trigger_rule, "value", t.trigger_rule) for t in dag.tasks},
+        "execute_wrapped": sorted(t.task_id for t in dag.tasks if "execute" in vars(t)),
         "tasks": sorted(t.task_id for t in dag.tasks),
     }
 print("RESULT" + json.dumps(out))
@@ -167,13 +169,40 @@ def test_retries_only_on_io_tasks(dagbag: dict) -> None:
 
 
 def test_the_cosmos_internals_the_producer_quiets_are_there() -> None:
-    """infopositie.dbt_watch.push_only_node_states replaces two functions of Cosmos' watcher; a
-    Cosmos upgrade that moves them must fail here, not silently bring back 5,000 API calls a build."""
-    from cosmos.operators._watcher import base
+    """infopositie.dbt_watch.push_only_node_states replaces functions of Cosmos' watcher; a
+    Cosmos upgrade that moves them must fail here, not silently bring back 5,000 API calls a build
+    or sensors that never see their node's state."""
+    from cosmos.operators import watcher
+    from cosmos.operators._watcher import aggregation, base
+
+    from infopositie.dbt_watch import is_node_state_key
 
     assert callable(base._process_dbt_log_event) and callable(base.store_compiled_sql_for_model)
-    assert "_process_dbt_log_event" in base.store_dbt_resource_status_from_log.__code__.co_names
-    assert "store_compiled_sql_for_model" in base.store_dbt_resource_status_from_log.__code__.co_names
+    status_pusher = base.store_dbt_resource_status_from_log.__code__.co_names
+    for name in ("_process_dbt_log_event", "store_compiled_sql_for_model", "safe_xcom_push",
+                 "_rewrite_upstream_failure_skip_status"):
+        assert name in status_pusher, name
+    assert "safe_xcom_push" in aggregation.push_test_result_or_aggregate.__code__.co_names
+    # ...and the sensor in a task process reads through this name (sensor_reads_the_batch).
+    assert "get_xcom_val" in base.BaseConsumerSensor._get_node_status.__code__.co_names
+    assert "safe_xcom_push" in watcher.DbtProducerWatcherOperator._push_node_state_xcom.__code__.co_names
+    # The keys the batch takes are the ones the sensors read, and the producer's own keys are not.
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+    from cosmos.operators._watcher.state import get_status_xcom_key
+
+    assert is_node_state_key(get_status_xcom_key("model.infopositie.fct_registraties"))
+    assert is_node_state_key(get_tests_status_xcom_key("model.infopositie.fct_registraties"))
+    assert not is_node_state_key("task_status")
+
+
+def test_model_tasks_watch_from_the_start_and_the_producer_pushes_in_batches(dagbag: dict) -> None:
+    """Every model and test task waits from the run's start (trigger rule always), so none trails
+    dbt by a scheduler loop per level; the producer's execute is the batching one."""
+    dag = dagbag["dags"][DBT_DAG_ID]
+    sensors = set(dag["start_in_triggerer"])
+    assert {dag["trigger_rules"][t] for t in sensors} == {"always"}
+    assert dag["trigger_rules"]["reporting_ready"] == "all_success"
+    assert dag["execute_wrapped"] == ["dbt_producer_watcher"]
 
 
 def test_dbt_model_tasks_start_and_end_in_the_triggerer(dagbag: dict) -> None:
