@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from dashboards.yaml_io import load_yaml
 from warehouse.reference import REFERENCE_DIR
 
 AUDIENCES_FILE = "audiences.yaml"
@@ -131,7 +131,7 @@ class Audiences:
 
 
 def load(specs_dir: Path, reference_dir: Path = REFERENCE_DIR) -> Audiences:
-    data = yaml.safe_load((specs_dir / AUDIENCES_FILE).read_text(encoding="utf-8")) or {}
+    data = load_yaml(specs_dir / AUDIENCES_FILE) or {}
     audiences = [Audience.model_validate(a) for a in data.get("audiences", [])]
     families: dict[str, list[str]] = {}
     for raw in data.get("derived", []):

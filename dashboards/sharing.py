@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dashboards.audiences import Audience, Unit, reference_units
+from dashboards.yaml_io import load_yaml
 from warehouse.reference import REFERENCE_DIR
 
 SHARING_FILE = "deling.yaml"
@@ -72,7 +72,7 @@ def load(specs_dir: Path, known_parts: set[str], reference_dir: Path = REFERENCE
     path = specs_dir / SHARING_FILE
     if not path.exists():
         return EVERYTHING_SHARED
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path) or {}
     teams: dict[str, Unit] = {u.code: u for u in reference_units("basisteam", reference_dir)}
     gemeenten = {g for u in teams.values() for g in u.gemeenten}
     parts = known_parts | set(DOCUMENT_PARTS)

@@ -13,24 +13,19 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dashboards import audiences as audience_specs
 from dashboards import sharing as sharing_specs
 from dashboards.audiences import AUDIENCES_FILE, Audience
 from dashboards.metabase import native
+from dashboards.yaml_io import load_yaml
 
 SPECS_DIR = Path(__file__).parent / "specs"
 GRID_COLUMNS = 24
 
 KEY = r"^[a-z][a-z0-9_]*$"
 Display = Literal["line", "bar", "row", "area", "combo", "pie", "scalar", "table", "progress"]
-
-# libyaml's safe loader when the platform has it: the same YAML subset, some ten times quicker
-# (every rendered document loads the specs again).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -232,7 +227,7 @@ def load_dashboards(specs_dir: Path = SPECS_DIR) -> list[Dashboard]:
     for path in sorted(specs_dir.glob("*.yaml")):
         if path.name in (AUDIENCES_FILE, sharing_specs.SHARING_FILE):
             continue
-        dashboard = Dashboard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        dashboard = Dashboard.model_validate(load_yaml(path))
         # `audiences:` may name families (all basisteams, all districts) besides single audiences.
         expanded = audiences.expand(dashboard.audiences)
         unknown = [a for a in expanded if a not in audiences.by_key]
