@@ -32,3 +32,12 @@ def keep_pandas_out_of_arrow() -> None:
         pa.array([0])  # pyarrow tries its one import of pandas now, and fails
     finally:
         sys.meta_path.remove(_NoPandas)  # type: ignore[arg-type]
+
+
+def forbid_pandas() -> None:
+    """For a process that parses only (the sandbox's child, ingest/sandbox.py): every import of
+    pandas fails at once, also pyarrow's first-array one. Unlike keep_pandas_out_of_arrow it builds
+    no array, so Arrow's memory pool and threads are not set up before the child limits its
+    address space."""
+    if _NoPandas not in sys.meta_path:
+        sys.meta_path.insert(0, _NoPandas)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from ingest.arrow_only import keep_pandas_out_of_arrow
+from ingest.arrow_only import forbid_pandas
 from ingest.errors import FileRefused
 from ingest.incident import redacted_traceback
 
@@ -55,7 +55,7 @@ class ParseFailed(RuntimeError):
 def _child(send: Connection, limit: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     # The first Arrow array a process builds imports pandas (about 0.9 s), and every child starts
     # from the server's state, before any array: without this each workbook or JSON file paid it.
-    keep_pandas_out_of_arrow()
+    forbid_pandas()
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         outcome: tuple[str, Any] = ("ok", fn(*args))
