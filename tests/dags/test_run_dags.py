@@ -155,3 +155,32 @@ def test_retention_dag_purges_the_expired_month_and_emits_the_feed_asset(
     events = _asset_events(airflow_db, run["run_id"])
     assert [e["task"] for e in events] == [f"apply_{FEED}"]
     assert events[0]["extra"]["rows_removed"] == 3
+
+
+@pytest.mark.slow
+def test_a_failing_dbt_test_fails_its_task_and_skips_only_what_depends_on_it(
+        landing: LocalLandingZone, fresh_warehouse_url: str, airflow_db: str) -> None:
+    """The model tasks read the producer's batched node states (infopositie/dbt_watch.py): a data
+    problem in one feed shows where it is, what depends on it is skipped, the rest is built, and
+    the run fails without marking reporting as refreshed."""
+    landing.put("politie/registraties/registraties_online_202601.csv", VALID_CSV.encode("utf-8"))
+    assert run_feed_dags([FEED], settings=load_settings())[DAG_ID]["state"] == "success"
+    # A value the contract would refuse, written past it: the source test on `modus` fails in dbt.
+    with psycopg.connect(fresh_warehouse_url, autocommit=True) as conn:
+        assert conn.execute("update raw.politie_registraties set modus = 'onbekend'").rowcount == 3
+
+    run = run_dbt_dag(settings=load_settings())[DBT_DAG_ID]
+    tasks = run["tasks"]
+    print(f"\n{DBT_DAG_ID}: {run['state']}; " + ", ".join(
+        f"{state} {sum(1 for s in tasks.values() if s == state)}" for state in sorted(set(tasks.values()))))
+    print("failed:", sorted(t for t, s in tasks.items() if s == "failed"))
+    assert run["state"] == "failed"
+    assert tasks["dbt_producer_watcher"] == "failed"
+    # dbt skipped the police staging model after its source test failed, and the task says so.
+    assert tasks["stg_politie__registraties.run"] == "skipped"
+    # Under dag.test() the model tasks keep their upstream trigger rules (dags/dbt_build.py).
+    assert tasks["fct_registraties.run"] in ("skipped", "upstream_failed")
+    assert tasks["stg_cbs__bevolking.run"] == "success"  # another feed's model is built
+    assert tasks["stg_cbs__bevolking.test"] == "success"
+    assert tasks["reporting_ready"] in ("upstream_failed", "skipped")
+    assert not _asset_events(airflow_db, run["run_id"], REPORTING_ASSET_URI)
