@@ -10,14 +10,19 @@ costs milliseconds, where `dbt ls` at every parse would cost seconds and need a 
 runs in-process through dbtRunner (the dbt in this same virtualenv).
 
 Execution mode: watcher (astronomer-cosmos 1.15). One producer task runs a single `dbt build` of
-the project (dbt's own threads, one parse, one connection pool); each model and each model's tests
-is a task of its own (`<model>.run`, `<model>.test`) that waits, deferred in the triggerer, for
-the producer to report that node, so the UI shows per-model state, timing and failures. The
+the project (dbt's own threads, one parse, one connection pool, every data and unit test); each
+model is a task of its own (`<model>_run`) that waits, deferred in the triggerer, for the producer
+to report that node, so the UI shows per-model state, timing and failures. Tests have no tasks of
+their own (Cosmos TestBehavior.NONE): a failing test fails the producer, and dbt skips, and the UI
+shows as skipped, what depends on the tested model; the producer's log names the test. A task per
+test doubled the triggers, and Airflow deserializes the whole DAG for each one it starts. The
 sensors start and end in the triggerer (`infopositie.dbt_watch`): none of them takes a worker or a
 task process. They all wait from the run's start (trigger rule `always`; the edges stay for the
 lineage in the UI) and read the node states the producer pushes as one XCom value about every
 second, so the last task ends seconds after dbt. What dbt skips after a failure shows as skipped,
-the failed node as failed, and the producer fails the run. The
+the failed node as failed. The producer carries the reporting Asset (its build succeeds only when
+everything selected did), and `reporting_ready`, an EmptyOperator after the producer and every
+model (marked done by the scheduler, no task process), fails the run when the build fails. The
 previous mode ran one `dbt build --select <model>` process per model: every task paid for a task
 process, a dbt start and a manifest load, about 6x a plain `dbt build` (`make bench` prints both;
 INFOPOSITIE_DBT_EXECUTION_MODE=local brings it back for measuring).
@@ -43,6 +48,7 @@ from airflow.sdk import Asset, AssetAny, dag, task
 from config import DBT_PROJECT_DIR, Env, load_settings
 from infopositie.dbt import PROFILES_YML, profile_and_target
 from infopositie.dbt_watch import (
+    producer_build_flags,
     push_only_node_states,
     sensor_reads_the_batch,
     start_in_triggerer,
@@ -141,9 +147,9 @@ def _cosmos_dag():
                                      profiles_yml_filepath=PROFILES_YML),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            # Watcher: the producer's `dbt build` runs every test; a sensor per test reports it
-            # after its model. Local: one `dbt build` task per model runs and tests it.
-            test_behavior=TestBehavior.AFTER_EACH if mode == ExecutionMode.WATCHER else TestBehavior.BUILD,
+            # Watcher: the producer's `dbt build` runs every test and the UI shows the models (see
+            # the module docstring). Local: one `dbt build` task per model runs and tests it.
+            test_behavior=TestBehavior.NONE if mode == ExecutionMode.WATCHER else TestBehavior.BUILD,
             # A test on two models (relationships) runs as its own task after both; inside the first
             # model's `dbt build` it would query a table that does not exist yet.
             should_detach_multiple_parents_tests=True,
@@ -161,26 +167,41 @@ def _cosmos_dag():
         **DAG_ARGS,
     ) as dbt_dag:
         leaves = list(dbt_dag.leaves)
+        if mode == ExecutionMode.WATCHER:
+            # The run's verdict: a failed producer (or model) leaves this last task upstream_failed and
+            # the run failed, although the model tasks, which wait with trigger rule `always`, end as
+            # success or skipped. An EmptyOperator is marked done by the scheduler, without a task
+            # process; the reporting Asset is the producer's (below).
+            from airflow.providers.standard.operators.empty import EmptyOperator
 
-        @task(task_id="reporting_ready", outlets=[REPORTING])
-        def reporting_ready() -> None:
-            """Marks the reporting layer as refreshed, for DAGs that publish documents or dashboards."""
+            done = EmptyOperator(task_id="reporting_ready")
+            dbt_dag.get_task("dbt_producer_watcher") >> done
+        else:
+            @task(task_id="reporting_ready", outlets=[REPORTING])
+            def reporting_ready() -> None:
+                """Marks the reporting layer as refreshed, for DAGs that publish documents or dashboards."""
 
-        done = reporting_ready()
+            done = reporting_ready()
         for leaf in leaves:
-            leaf >> done
+            if leaf not in done.upstream_list:
+                leaf >> done
     if mode == ExecutionMode.WATCHER:
         start_in_triggerer(dbt_dag.tasks)
         producer = dbt_dag.get_task("dbt_producer_watcher")
         # Cosmos' watcher producer does not retry (a second attempt skips itself); a failed build
         # is run again by the next delivery's Asset or by hand from the UI.
         producer.retries = 0
+        # The producer's `dbt build` succeeds only when every selected model and test did: it marks
+        # reporting as refreshed itself, without a task process more after the build.
+        producer.outlets = [REPORTING]
+        producer_build_flags(producer)
         push_only_node_states(producer)
         if EXECUTION_MODE == "watcher":
             watch_from_the_start(dbt_dag.tasks)
         if EXECUTION_MODE == "watcher_in_order":
             roots = [t for t in dbt_dag.tasks if t is not producer and not t.upstream_task_ids]
-            for consumer in [*producer.downstream_list, *roots]:
+            consumers = [t for t in [*producer.downstream_list, *roots] if t.task_id != "reporting_ready"]
+            for consumer in consumers:
                 if consumer not in producer.downstream_list:
                     producer >> consumer
                 consumer.trigger_rule = "all_done"

@@ -34,11 +34,11 @@ from airflow.triggers.base import (
 )
 from cosmos.operators._watcher.triggerer import WatcherTrigger
 
-# Seconds between two looks at the producer's XComs per waiting sensor. A chain of models pays it
-# once per level after the producer reported, so it bounds how far the task states trail dbt.
-# Each look is one read of the node's status through the API server, plus one read of the
-# producer's state shared by every sensor of the run (_producer_state).
-POLL_INTERVAL_S = 2.0
+# Seconds between two looks at the producer's node states. Every model task waits from the run's
+# start, so this bounds how far a task's state trails dbt. The sensors of a run share one read of
+# the batched states and one of the producer's state per interval (ModelStatusTrigger), so a
+# shorter interval costs a wake-up per waiting trigger, not a read each.
+POLL_INTERVAL_S = 1.0
 # The producer's node states travel as one XCom value under this key (push_only_node_states), pushed
 # at most this often while dbt runs.
 NODE_STATES_KEY = "infopositie_node_states"
@@ -110,6 +110,13 @@ class ModelStatusTrigger(WatcherTrigger):
             return await super().get_xcom_val(key)
         return states.get(key)
 
+    async def _parse_dbt_node_status_and_compiled_sql(self) -> tuple[str | None, str | None]:
+        """The node's status only: the producer keeps compiled SQL out of XCom
+        (push_only_node_states), so reading its key was one more API round trip per task, for None."""
+        if self.is_test_sensor:
+            return await super()._parse_dbt_node_status_and_compiled_sql()
+        return await self._get_node_status(), None
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         ti = self.task_instance
         if ti is not None:
@@ -153,6 +160,29 @@ def start_in_triggerer(tasks: list[Any]) -> int:
 
 
 
+def producer_build_flags(producer: Any) -> None:
+    """Set the flags of the producer's `dbt build`: every test runs, and dbt writes no log file.
+
+    The model tasks have no test tasks beside them (TestBehavior.NONE), and for that Cosmos limits
+    the producer's build to models, seeds and snapshots (`--resource-type`). But the tests are the
+    contracts and the disclosure control checks: a model whose test fails must hold back what
+    depends on it, as in a plain `dbt build`, so the filter goes.
+
+    dbt's debug log file would land in the copy of the project Cosmos deletes when the task ends;
+    the task log keeps dbt's events. Writing it cost the build more than it is worth: every one of
+    its thousands of lines takes the file handler's lock, and on the bench a quarter of the
+    producer's samples were dbt threads waiting for that lock."""
+    flags = list(producer.dbt_cmd_flags or [])
+    kept: list[str] = []
+    while flags:
+        flag = flags.pop(0)
+        if flag == "--resource-type" and flags:
+            flags.pop(0)
+        else:
+            kept.append(flag)
+    producer.dbt_cmd_flags = [*kept, "--log-level-file", "none"]
+
+
 def watch_from_the_start(tasks: list[Any]) -> int:
     """Every watcher sensor among `tasks` waits from the start of the run, not after the sensors
     of its upstream models (trigger rule `always`; the edges stay, so the UI keeps the lineage).
@@ -162,8 +192,8 @@ def watch_from_the_start(tasks: list[Any]) -> int:
     read (2-3 s on two cores), and the model tasks ended about 30 s after dbt did. Now each ends
     within a read interval of dbt reporting its node. What dbt skipped because an upstream node
     failed ends as skipped (push_only_node_states keeps dbt's status), the failed node as failed,
-    and the producer fails with the build, so the run still fails and reporting_ready does not
-    run. Returns how many were changed."""
+    and the producer fails with the build, so the run still fails and reporting is not marked
+    refreshed (the producer carries that Asset). Returns how many were changed."""
     from airflow.utils.trigger_rule import TriggerRule
     from cosmos.operators.watcher import DbtConsumerWatcherSensor
 

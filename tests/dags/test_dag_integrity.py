@@ -84,7 +84,9 @@ for dag_id, dag in bag.dags.items():
         "leaves": sorted(t.task_id for t in dag.leaves),
         "trigger_rules": {t.task_id: getattr(t.trigger_rule, "value", t.trigger_rule) for t in dag.tasks},
         "execute_wrapped": sorted(t.task_id for t in dag.tasks if "execute" in vars(t)),
+        "dbt_cmd_flags": {t.task_id: list(t.dbt_cmd_flags) for t in dag.tasks if getattr(t, "dbt_cmd_flags", None)},
         "tasks": sorted(t.task_id for t in dag.tasks),
+        "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
     }
 print("RESULT" + json.dumps(out))
 """
@@ -103,14 +105,29 @@ def test_dbt_dag_has_a_task_per_model_then_marks_reporting(dagbag: dict, dbt_man
     dag = dagbag["dags"][DBT_DAG_ID]
     assert models
     for model in models:
-        # One task per model in the UI: `<model>.run` (watcher sensor, in the model's task group)
-        # or `<model>_build` (one dbt process per model).
-        assert any(t.startswith((f"{model}_", f"{model}.")) for t in dag["tasks"]), f"no task for model {model}"
+        # One task per model in the UI: `<model>_run` (watcher sensor) or `<model>_build` (one dbt
+        # process per model).
+        assert any(t.startswith(f"{model}_") for t in dag["tasks"]), f"no task for model {model}"
     # The watcher mode runs dbt once: exactly one task runs `dbt build`, the others only watch it.
     assert dag["task_types"].get("dbt_producer_watcher") == "DbtProducerWatcherOperator"
-    # Downstream DAGs may rely on the reporting asset meaning: everything was built.
+    # Downstream DAGs may rely on the reporting asset meaning: everything was built. The producer's
+    # build succeeds only when every selected model and test did, so it carries the asset.
+    assert dag["outlets"] == {"dbt_producer_watcher": ["infopositie://reporting/lokaal_beeld_kwartaal"]}
+    # The run fails when the build does: the last task waits for the producer and every model task.
     assert dag["leaves"] == ["reporting_ready"]
-    assert dag["outlets"] == {"reporting_ready": ["infopositie://reporting/lokaal_beeld_kwartaal"]}
+    assert dag["task_types"]["reporting_ready"] == "EmptyOperator"  # marked done by the scheduler
+    assert dag["trigger_rules"]["reporting_ready"] == "all_success"
+    assert "dbt_producer_watcher" in dag["upstream"]["reporting_ready"]
+
+
+def test_the_producer_runs_every_test_and_writes_no_dbt_log_file(dagbag: dict) -> None:
+    """No test tasks (TestBehavior.NONE), but the producer's `dbt build` still runs the data and
+    unit tests: without `--resource-type`, as Cosmos would add for NONE (dbt_watch.producer_build_flags)."""
+    dag = dagbag["dags"][DBT_DAG_ID]
+    flags = dag["dbt_cmd_flags"]["dbt_producer_watcher"]
+    assert "--resource-type" not in flags, flags
+    assert flags[flags.index("--log-level-file") + 1] == "none"
+    assert not [t for t in dag["tasks"] if t.endswith((".test", "_test"))]
 
 
 def test_dbt_dag_without_manifest_falls_back_to_one_task(airflow_child_env: dict[str, str],
@@ -201,17 +218,16 @@ def test_model_tasks_watch_from_the_start_and_the_producer_pushes_in_batches(dag
     dag = dagbag["dags"][DBT_DAG_ID]
     sensors = set(dag["start_in_triggerer"])
     assert {dag["trigger_rules"][t] for t in sensors} == {"always"}
-    assert dag["trigger_rules"]["reporting_ready"] == "all_success"
     assert dag["execute_wrapped"] == ["dbt_producer_watcher"]
 
 
 def test_dbt_model_tasks_start_and_end_in_the_triggerer(dagbag: dict) -> None:
-    """No model or test task takes a worker (infopositie/dbt_watch.py): only the producer and the
-    marker task run in task processes."""
+    """No model task takes a worker (infopositie/dbt_watch.py): only the producer runs in a task
+    process (reporting_ready is an EmptyOperator, which the scheduler marks done itself)."""
     dag = dagbag["dags"][DBT_DAG_ID]
     in_worker = set(dag["tasks"]) - set(dag["start_in_triggerer"])
     assert in_worker == {"dbt_producer_watcher", "reporting_ready"}, in_worker
-    assert len(dag["start_in_triggerer"]) > 100
+    assert len(dag["start_in_triggerer"]) > 50
 
 
 def test_retention_runs_daily_per_feed_and_rebuilds_what_it_purged(dagbag: dict) -> None:

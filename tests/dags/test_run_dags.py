@@ -130,7 +130,8 @@ def test_dbt_dag_builds_the_project_through_cosmos(landing: LocalLandingZone, ai
     assert failed == {}, f"see {run['log']}"
     assert run["state"] == "success"
     assert len(run["tasks"]) > 2  # rendered per model from the manifest, not the one-task fallback
-    assert [e["task"] for e in _asset_events(airflow_db, run["run_id"], REPORTING_ASSET_URI)] == ["reporting_ready"]
+    events = _asset_events(airflow_db, run["run_id"], REPORTING_ASSET_URI)
+    assert [e["task"] for e in events] == ["dbt_producer_watcher"]
 
 
 @pytest.mark.slow
@@ -158,7 +159,7 @@ def test_retention_dag_purges_the_expired_month_and_emits_the_feed_asset(
 
 
 @pytest.mark.slow
-def test_a_failing_dbt_test_fails_its_task_and_skips_only_what_depends_on_it(
+def test_a_failing_dbt_test_fails_the_build_and_skips_only_what_depends_on_it(
         landing: LocalLandingZone, fresh_warehouse_url: str, airflow_db: str) -> None:
     """The model tasks read the producer's batched node states (infopositie/dbt_watch.py): a data
     problem in one feed shows where it is, what depends on it is skipped, the rest is built, and
@@ -177,10 +178,10 @@ def test_a_failing_dbt_test_fails_its_task_and_skips_only_what_depends_on_it(
     assert run["state"] == "failed"
     assert tasks["dbt_producer_watcher"] == "failed"
     # dbt skipped the police staging model after its source test failed, and the task says so.
-    assert tasks["stg_politie__registraties.run"] == "skipped"
+    assert tasks["stg_politie__registraties_run"] == "skipped"
     # Under dag.test() the model tasks keep their upstream trigger rules (dags/dbt_build.py).
-    assert tasks["fct_registraties.run"] in ("skipped", "upstream_failed")
-    assert tasks["stg_cbs__bevolking.run"] == "success"  # another feed's model is built
-    assert tasks["stg_cbs__bevolking.test"] == "success"
-    assert tasks["reporting_ready"] in ("upstream_failed", "skipped")
+    assert tasks["fct_registraties_run"] in ("skipped", "upstream_failed")
+    assert tasks["stg_cbs__bevolking_run"] == "success"  # another feed's model is built
+    assert tasks["fct_bevolking_run"] == "success"  # and what depends on it
+    assert tasks["reporting_ready"] == "upstream_failed"
     assert not _asset_events(airflow_db, run["run_id"], REPORTING_ASSET_URI)

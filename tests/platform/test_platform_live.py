@@ -176,7 +176,7 @@ def test_a_drop_reaches_the_marts_on_the_local_executor(platform_env: dict[str, 
     built = run["built"]
     assert built["run"]["state"] == "success", built["run"]
     assert built["build"] == ("geslaagd", None)
-    model_tasks = [ti for ti in built["task_instances"] if ti["task_id"].endswith(".run")]
+    model_tasks = [ti for ti in built["task_instances"] if ti["task_id"].endswith("_run")]
     assert len(model_tasks) > 40 and all(ti["state"] == "success" for ti in model_tasks)
     assert run["status"]["last_build"]["status"] == "geslaagd"
 
