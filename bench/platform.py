@@ -99,14 +99,10 @@ def _own_cpu_seconds() -> float:
 def _dbt_command_seconds(url: str) -> float:
     """Wall seconds of `dbt build` run as a command on the warehouse at `url`, with the profile,
     target and target folder the in-process builds use (so its partial parse applies)."""
-    from config import DBT_PROJECT_DIR
-    from infopositie.dbt import TARGET_DIR, dbt_env, profile_and_target
+    from infopositie.dbt import dbt_cli_args, dbt_env
 
-    profile, target = profile_and_target()
     started = time.monotonic()
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--profile", profile, "--target", target,
-                    "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                    "--target-path", str(TARGET_DIR)],
+    subprocess.run([str(Path(sys.executable).parent / "dbt"), *dbt_cli_args(["build"])],
                    env={**os.environ, **dbt_env(url)}, check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - started
 

@@ -97,16 +97,21 @@ def dbt_invoke(url: str, args: list[str]) -> Any:
     """Any dbt command (e.g. ["source", "freshness"]) against `url`; returns the dbtRunnerResult."""
     from dbt.cli.main import dbtRunner
 
-    # Named explicitly, as Cosmos names them in the Airflow producer: dbt keeps its partial parse
-    # (target/partial_parse.msgpack) only for the same command-line profile and target, and a
-    # full parse costs the Airflow build about 6 s.
+    with _exclusive(url):
+        return dbtRunner().invoke(dbt_cli_args(args))
+
+
+def dbt_cli_args(args: list[str]) -> list[str]:
+    """`args` (e.g. ["build"]) with this project's profile, target and folders, as dbt_invoke
+    passes them; also for running the `dbt` command itself with dbt_env(url) (bench.platform).
+
+    Profile and target are named explicitly, as Cosmos names them in the Airflow producer: dbt
+    keeps its partial parse (target/partial_parse.msgpack) only for the same command-line profile
+    and target, and a full parse costs the Airflow build about 6 s."""
     profile, target = profile_and_target()
     named = ["--profile", profile, "--target", target] if args[0] not in ("deps", "clean", "init") else []
-    with _exclusive(url):
-        return dbtRunner().invoke(
-            [*args, *named, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(TARGET_DIR)]
-        )
+    return [*args, *named, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(TARGET_DIR)]
 
 
 def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False) -> int:
