@@ -12,7 +12,10 @@ STAMP := $(VENV)/.installed
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet uv==0.13.8
-	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	# --compile-bytecode: every package's .pyc written once here. Where PYTHONDONTWRITEBYTECODE is
+	# set (as on our CI machines) Python never writes them itself, and every process that imports
+	# Airflow, dbt or Great Expectations compiled them again from source: 12 s instead of 6 s each.
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
