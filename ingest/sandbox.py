@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import resource
+import sys
+import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -45,6 +47,29 @@ def _forkserver() -> Any:
         context.set_forkserver_preload(["ingest.readers", "python_calamine"])
         _context = context
     return _context
+
+
+_starting = threading.Lock()
+
+
+def _start(child: mp.process.BaseProcess) -> None:
+    """Start `child` without its re-running the parent's main module. multiprocessing has every
+    child it starts import the parent's `__main__` again (a script, `-m infopositie.cli`, pytest,
+    an Airflow task runner), whatever the target needs: per parsed workbook that was the command
+    line's or pytest's imports, compiled from source where no bytecode is written (0.2 s and up per
+    file). The target (`_child` and the readers) lives in modules the fork server preloaded; the
+    child needs nothing of `__main__`, and multiprocessing skips it when `__main__` names neither
+    a module nor a file, which it does here for the instant of the start."""
+    main = sys.modules["__main__"]
+    with _starting:
+        spec, file = getattr(main, "__spec__", None), main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+        try:
+            child.start()
+        finally:
+            main.__spec__ = spec
+            if file is not None:
+                main.__file__ = file
 
 
 class ParseFailed(RuntimeError):
@@ -87,7 +112,7 @@ def run_limited(fn: Callable[..., T], *args: Any, limit: int = PARSE_MEMORY_BYTE
     context = _forkserver()
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, limit, fn, args), name="parse", daemon=True)
-    child.start()
+    _start(child)
     send.close()
     try:
         if not receive.poll(seconds):
