@@ -219,19 +219,6 @@ def publish(conn: psycopg.Connection, contract: Contract, delivery_id: int) -> N
         sql.Identifier(parent_schema, parent), sql.Identifier(schema, name), sql.Literal(delivery_id)))
 
 
-def repeated_elsewhere(conn: psycopg.Connection, contract: Contract, delivery_id: int, column: str) -> int:
-    """How many rows of this delivery carry a value of `column` (unique within a file, by
-    contract) that another current delivery of the feed also carries: the partner re-delivered
-    those records, which dbt reads as corrections (newest delivery wins). Counts only, never values."""
-    parent_schema, parent = contract.raw_table.split(".")
-    table, key = sql.Identifier(parent_schema, parent), sql.Identifier(column)
-    return conn.execute(sql.SQL(
-        "select count(*) from {table} as n where n.delivery_id = %(d)s and exists ("
-        " select from {table} as o join audit.deliveries as a on a.delivery_id = o.delivery_id"
-        " where a.is_current and o.delivery_id <> %(d)s and o.{key} = n.{key})").format(table=table, key=key),
-        {"d": delivery_id}).fetchone()[0]
-
-
 def write_rejected(conn: psycopg.Connection, delivery_id: int, rows: list[tuple[int, list[str], dict]]) -> None:
     if not rows:
         return

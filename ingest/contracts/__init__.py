@@ -92,6 +92,9 @@ class Column(BaseModel):
             unknown = {v for listed in self.categories.of.values() for v in listed} - set(self.values or ())
             if unknown:
                 raise ValueError(f"categories of {self.name} name values it does not have: {sorted(unknown)}")
+        if self.corrected_across_periods and self.personal != "pseudonymise":
+            # The count of re-delivered records compares pseudonyms' fingerprints (ingest/corrections.py).
+            raise ValueError(f"{self.name}: corrected_across_periods needs personal: pseudonymise")
         return self
 
     @property
