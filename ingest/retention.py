@@ -3,9 +3,9 @@
 Two rules per feed, both from the contract (ingest/contracts/<feed>.yaml):
 - `retention_years`: a delivery expires when the period it covers ended more than that many years
   before today (a delivery without a period: from the day it was received). Its raw partition is
-  dropped, its rejected rows leave `audit.rejected_rows`, its key fingerprints
-  `audit.delivery_keys` (ingest/corrections.py), and its sealed original and report leave the
-  store. Derived row-level relations follow: staging and intermediate views read raw, and the
+  dropped (with its key fingerprints in `audit.delivery_keys`, ingest/corrections.py), its
+  rejected rows leave `audit.rejected_rows`, and its sealed original and report leave the store.
+  Derived row-level relations follow: staging and intermediate views read raw, and the
   marts and intermediate tables are rebuilt from raw by the next `dbt build` (the retention DAG
   emits the feed's raw Asset, which starts that build). Disclosure-controlled aggregates in
   `reporting` are rebuilt too; they hold no row-level data.
@@ -106,9 +106,8 @@ def _expire_rows(conn: psycopg.Connection, zone: LandingZone, contract: Contract
             count = conn.execute("delete from audit.rejected_rows where delivery_id = %s", (delivery_id,)).rowcount
             if count:
                 done.append(Purge(contract.feed, delivery_id, "audit.rejected_rows", count, rule))
-            count = corrections.forget(conn, [delivery_id])
-            if count:
-                done.append(Purge(contract.feed, delivery_id, "audit.delivery_keys", count, rule))
+            # Like an index of the partition: they go with its rows, logged as that partition's purge.
+            corrections.forget(conn, [delivery_id])
             conn.execute("update audit.deliveries set purged_at = now(), is_current = false,"
                          " original_deleted_at = coalesce(original_deleted_at, now()) where delivery_id = %s",
                          (delivery_id,))
