@@ -249,9 +249,18 @@ def build(select: str | None = typer.Option(None, help="dbt selection, e.g. 'sta
     Without --select or --full-refresh only what depends on the feeds that got new deliveries
     since the last successful build that covered them; everything when there is no complete build
     to build on (the first build, or the last one failed)."""
-    from infopositie.dbt import changed_feeds, dbt_build, dbt_docs_generate, selection_for_feeds
+    from infopositie.dbt import (
+        changed_feeds,
+        code_version,
+        dbt_build,
+        dbt_docs_generate,
+        selection_for_feeds,
+        unit_tests_passed,
+    )
 
     url = _migrated_url()
+    incremental = False
+    unit_tests = True
     if select is None and not full_refresh:
         feeds = changed_feeds(url)
         if feeds is None:
@@ -261,11 +270,17 @@ def build(select: str | None = typer.Option(None, help="dbt selection, e.g. 'sta
             raise typer.Exit(0)
         else:
             select = " ".join(selection_for_feeds(feeds, url))
+            incremental = True
             typer.echo(f"new deliveries of {', '.join(feeds)}: building what depends on them")
-    rc = dbt_build(url, select=select, full_refresh=full_refresh)
+            # Unit tests check the code on fixed rows, not the new data: once per version of the code.
+            unit_tests = not unit_tests_passed(url, code_version())
+            if not unit_tests:
+                typer.echo("unit tests: a full build passed them for this code; not run again "
+                           "(a change of the dbt project, or --full-refresh, runs them)")
+    rc = dbt_build(url, select=select, full_refresh=full_refresh, unit_tests=unit_tests)
     if rc == 0:
         # Only after a successful build: the catalog must describe the tables that were published.
-        index = dbt_docs_generate(url)
+        index = dbt_docs_generate(url, unless_unchanged=incremental)
         typer.echo(f"dbt docs: open {index} (one self-contained page, opens from disk)")
     raise typer.Exit(rc)
 

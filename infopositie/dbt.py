@@ -114,11 +114,64 @@ def dbt_cli_args(args: list[str]) -> list[str]:
             "--target-path", str(TARGET_DIR)]
 
 
-def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False) -> int:
-    """`dbt build` (seeds, models, data tests, unit tests) into the warehouse at `url`: 0 or 1.
+# What decides what the models compute: everything in dbt_project/ but its output and its
+# connection profile (the same code on another warehouse is the same code).
+_NOT_CODE = {"target", "logs", "profiles.yml", ".user.yml"}
+
+
+def code_version(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A digest of the dbt project's code (models, macros, tests, seeds, project file) and of
+    dbt's version: equal digests give equal unit test verdicts."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"dbt-core {version('dbt-core')}\n".encode())
+    for path in sorted(p for p in project_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(project_dir)
+        if relative.parts[0] in _NOT_CODE:
+            continue
+        digest.update(f"{relative.as_posix()}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def unit_tests_passed(url: str, version: str) -> bool:
+    """A successful full build of this code passed its unit tests in this warehouse
+    (audit.dbt_runs, V013): running them again would give the same verdict."""
+    from warehouse.connection import connect
+
+    try:
+        with connect(url, autocommit=True, connect_timeout=10) as conn:
+            return bool(conn.execute(
+                "select exists (select from audit.dbt_runs where command = 'build' and selection is null"
+                " and status = 'geslaagd' and code_version = %s and unit_tests > 0)", (version,)).fetchone()[0])
+    except Exception:  # noqa: BLE001 - no record (an older warehouse): run them
+        return False
+
+
+def _record_code(url: str, result: Any, version: str) -> None:
+    """The hook wrote the run's row; add which code it built and how many unit tests passed."""
+    from dbt_common.invocation import get_invocation_id  # the invocation that just ended
+
+    from config import Role
+    from warehouse.connection import connect
+
+    results = getattr(result.result, "results", None) or []
+    passed = sum(1 for r in results if r.node.resource_type == "unit_test" and str(r.status) == "pass")
+    with connect(url, role=Role.TRANSFORMER, autocommit=True) as conn:
+        conn.execute("update audit.dbt_runs set code_version = %s, unit_tests = %s where invocation_id = %s",
+                     (version, passed, get_invocation_id()))
+
+
+def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False, unit_tests: bool = True) -> int:
+    """`dbt build` (seeds, models, data tests, and unless `unit_tests` is false unit tests) into
+    the warehouse at `url`: 0 or 1. Records which code it built (audit.dbt_runs.code_version).
 
     Writes dbt_project/target/manifest.json and run_results.json like any dbt invocation."""
     args = ["build"] + (["--select", *select.split()] if select else []) + (["--full-refresh"] if full_refresh else [])
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    version = code_version()
     started = time.monotonic()
     result = dbt_invoke(url, args)
     wall = time.monotonic() - started
@@ -130,6 +183,10 @@ def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False
           f"dbt elapsed {dbt_time}, wall {wall:.1f}s")
     if result.exception is not None:
         print(f"dbt build error: {result.exception}")
+    try:
+        _record_code(url, result, version)
+    except Exception as err:  # noqa: BLE001 - a build without its code version only runs unit tests next time
+        print(f"dbt build: could not record the code version: {err}")
     return 0 if result.success else 1
 
 
@@ -250,17 +307,36 @@ def dbt_parse(url: str) -> Path:
     return MANIFEST
 
 
-def dbt_docs_generate(url: str) -> Path:
+DOCS_STAMP: Path = TARGET_DIR / "docs.stamp"
+
+
+def _docs_stamp(url: str) -> str:
+    """What the site describes: this code on this warehouse (the catalog holds relation and column
+    names and types, no row counts: PostgreSQL's catalog in dbt reads no statistics)."""
+    params = conninfo_to_dict(url)
+    return " ".join([code_version(), *(str(params.get(k) or "") for k in ("host", "port", "dbname"))])
+
+
+def dbt_docs_generate(url: str, *, unless_unchanged: bool = False) -> Path:
     """`dbt docs generate --static` against `url`: the lineage and column documentation site as
     one self-contained page that opens from disk (target/static_index.html), with the catalog of
     the built relations (target/catalog.json).
 
     Run after a build: the catalog reads the tables as they are in the warehouse, so generated
-    before the build it would describe the previous tables. Returns the site's index.html."""
+    before the build it would describe the previous tables. Returns the site's index.html.
+    `unless_unchanged` (after a build on top of a complete one, which changes rows, not
+    relations): keep the site when it was generated for the same code and warehouse."""
+    stamp = _docs_stamp(url)
+    if unless_unchanged and DOCS_INDEX.exists() and CATALOG.exists() and DOCS_STAMP.exists() \
+            and DOCS_STAMP.read_text(encoding="utf-8") == stamp:
+        print(f"dbt docs: the same code and warehouse as when the site was generated, kept: {DOCS_INDEX}")
+        return DOCS_INDEX
+    DOCS_STAMP.unlink(missing_ok=True)
     started = time.monotonic()
     result = dbt_invoke(url, ["docs", "generate", "--static"])
     if not result.success or not CATALOG.exists() or not DOCS_INDEX.exists():
         raise RuntimeError(f"dbt docs generate failed: {result.exception}")
+    DOCS_STAMP.write_text(stamp, encoding="utf-8")
     catalog = json.loads(CATALOG.read_text(encoding="utf-8"))
     print(f"dbt docs: {len(catalog.get('nodes', {}))} relations in the catalog, written in"
           f" {time.monotonic() - started:.1f}s: {DOCS_INDEX}")

@@ -6,16 +6,28 @@ in), and the disclosure checks are re-implemented here in Python, independently 
 from __future__ import annotations
 
 import json
+import shutil
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import errors
 from psycopg.rows import dict_row
 
-from infopositie.dbt import CATALOG, DOCS_INDEX, MANIFEST, dbt_invoke, dbt_parse
+from infopositie.dbt import (
+    CATALOG,
+    DBT_PROJECT_DIR,
+    DOCS_INDEX,
+    MANIFEST,
+    code_version,
+    dbt_docs_generate,
+    dbt_invoke,
+    dbt_parse,
+    unit_tests_passed,
+)
 from ingest.contracts import load_contract
 from tests.conftest import create_scratch_database, drop_database
 from tests.dbt.conftest import Build, transformer_may_create_temp_tables
@@ -62,6 +74,30 @@ def test_build_runs_models_data_tests_and_unit_tests(dbt_built: Build) -> None:
         k for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
     print(f"dbt build: {len(results)} nodes ({len(unit_tests)} unit tests,"
           f" {len(dbt_built.results_of('test'))} data tests) in {dbt_built.run_results['elapsed_time']:.1f}s")
+
+
+def test_a_full_build_records_its_code_and_the_unit_tests_it_passed(dbt_built: Build) -> None:
+    """What lets `infopositie build` skip the unit tests of unchanged code (infopositie/dbt.py)."""
+    with psycopg.connect(dbt_built.url) as conn:
+        recorded = conn.execute("select selection, status, code_version, unit_tests from audit.dbt_runs"
+                                " where invocation_id = %s", (dbt_built.run_results["metadata"]["invocation_id"],)
+                                ).fetchone()
+    assert recorded == (None, "geslaagd", code_version(), len(dbt_built.results_of("unit_test")))
+    assert unit_tests_passed(dbt_built.url, code_version())
+    assert not unit_tests_passed(dbt_built.url, "0123456789abcdef")  # other code: run them
+
+
+def test_the_code_version_follows_the_code_not_the_output_or_the_connection(tmp_path: Path) -> None:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    assert code_version(project) == code_version()
+    (project / "target").mkdir()
+    (project / "target" / "run_results.json").write_text("{}")
+    (project / "profiles.yml").write_text((project / "profiles.yml").read_text() + "\n# another warehouse\n")
+    assert code_version(project) == code_version()
+    model = project / "models" / "marts" / "fct_registraties.sql"
+    model.write_text(model.read_text() + "\n-- changed\n")
+    assert code_version(project) != code_version()
 
 
 def test_every_object_is_owned_by_transformer(dbt_built: Build) -> None:
@@ -391,3 +427,8 @@ def test_build_command_generates_the_docs_after_a_successful_build(
     assert "model.infopositie.lokaal_beeld_kwartaal" in reporting
     assert "schade_eur" in reporting["model.infopositie.schade_kwartaal"]["columns"]
     assert DOCS_INDEX.exists()
+    # After a build on top of a complete one (rows change, relations do not), the same code on the
+    # same warehouse keeps the site it has.
+    written = CATALOG.stat().st_mtime_ns
+    assert dbt_docs_generate(dbt_built.url, unless_unchanged=True) == DOCS_INDEX
+    assert CATALOG.stat().st_mtime_ns == written
