@@ -315,7 +315,7 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
 
     The synthetic reference stays in `state_dir/reference` (a later `infopositie build` of this
     warehouse needs INFOPOSITIE_REFERENCE_DIR pointing there, or migrate reloads the real 38)."""
-    from infopositie.dbt import changed_feeds, selection_for_feeds
+    from infopositie.dbt import changed_feeds, code_version, selection_for_feeds, unit_tests_passed
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
     from ingest.pseudonymise import load_key
@@ -370,7 +370,10 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
             select = " ".join(selection_for_feeds(feeds, url)) if feeds else None
             log(f"new month {new}: {month_result.rows_loaded} rows; incremental build of"
                 f" {', '.join(feeds) if feeds else 'everything (no complete build to build on)'}")
-            incremental, incremental_analyze = _timed_build(url, state_dir, "incremental", log, select=select)
+            # And as `infopositie build`: the unit tests only when no full build passed them for this code.
+            unit_tests = not unit_tests_passed(url, code_version())
+            incremental, incremental_analyze = _timed_build(url, state_dir, "incremental", log, select=select,
+                                                            unit_tests=unit_tests)
 
             queries = pick_queries(dashboard_queries(reference), size.queries, size.seed)
             timings = []
@@ -389,6 +392,7 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
                 "full_build_s": round(full, 1),
                 "incremental_build_s": round(incremental, 1),
                 "incremental_ratio": round(incremental / full, 3),
+                "incremental_unit_tests": unit_tests,
                 # Included in the two build times above (see analyze_loaded).
                 "analyze_raw_s": [round(full_analyze, 1), round(incremental_analyze, 1)],
                 "queries": len(timings),
