@@ -8,8 +8,6 @@ reporting). Real files through the real ingest, a real dbt build of everything t
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 from pathlib import Path
 
@@ -22,28 +20,20 @@ from synthetic.common import Month
 from synthetic.politie import generate_police
 from tests.conftest import build_without_unit_tests, create_scratch_database, drop_database
 from tests.dbt.conftest import TEMP_GRANT, transformer_may_create_temp_tables
+from tests.ingest.helpers import join_csv, split_csv
 
 pytestmark = pytest.mark.slow
 FEED = "politie_registraties"
 REPEATED = 100
 
 
-def _rows(data: bytes) -> tuple[list[str], list[list[str]]]:
-    header, *rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=";")
-    return header, rows
-
-
-def _file(header: list[str], rows: list[list[str]]) -> bytes:
-    out = io.StringIO(newline="")
-    csv.writer(out, delimiter=";", lineterminator="\n").writerows([header, *rows])
-    return out.getvalue().encode("utf-8")
 
 
 def test_registration_again_in_later_month_counts_once(tmp_path: Path, pseudonym_key: bytes) -> None:
     (oct_key, oct_data), (nov_key, nov_data) = generate_police(
         23, [Month.parse("2026-10"), Month.parse("2026-11")])
-    header, october = _rows(oct_data)
-    _, november = _rows(nov_data)
+    header, october = split_csv(oct_data)
+    _, november = split_csv(nov_data)
     number = header.index("registratienummer")
     repeated = [row[number] for row in october[:REPEATED]]
     assert not set(repeated) & {row[number] for row in november}
@@ -55,7 +45,7 @@ def test_registration_again_in_later_month_counts_once(tmp_path: Path, pseudonym
         zone = LocalLandingZone(tmp_path / "store")
         zone.put(oct_key, oct_data)
         first = ingest_landing(zone, url, feeds=[FEED], key=pseudonym_key)
-        zone.put(nov_key, _file(header, november))
+        zone.put(nov_key, join_csv(header, november))
         second = ingest_landing(zone, url, feeds=[FEED], key=pseudonym_key)
         assert [r.status for r in first + second] == ["loaded", "loaded"]
         # The partner hears how many rows came again, never which numbers.

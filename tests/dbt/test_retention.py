@@ -6,8 +6,6 @@ so on 2027-02-01 it has expired; January 2026 has not.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import subprocess
@@ -29,6 +27,7 @@ from synthetic.common import Month
 from synthetic.politie import generate_police
 from tests.conftest import build_without_unit_tests, create_scratch_database, drop_database
 from tests.dbt.conftest import TEMP_GRANT, transformer_may_create_temp_tables
+from tests.ingest.helpers import join_csv, split_csv
 from tests.ingest.test_sealed_originals import catalogue_terms
 
 pytestmark = pytest.mark.slow
@@ -39,15 +38,6 @@ ROW_LEVEL_SCHEMAS = ("raw", "staging", "intermediate", "marts")
 DELIVERY_METADATA = {"staging.stg_audit__deliveries", "intermediate.int_leveringen__afgerond"}
 
 
-def _rows(data: bytes) -> tuple[list[str], list[list[str]]]:
-    header, *rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=";")
-    return header, rows
-
-
-def _file(header: list[str], rows: list[list[str]]) -> bytes:
-    out = io.StringIO(newline="")
-    csv.writer(out, delimiter=";", lineterminator="\n").writerows([header, *rows])
-    return out.getvalue().encode("utf-8")
 
 
 def _cli(url: str, *args: str) -> str:
@@ -111,10 +101,10 @@ def test_police_contract_expires_2022_01_on_2027_02_01_and_not_2026_01() -> None
 def test_nothing_plain_at_rest_and_retention_removes_the_expired_month_everywhere(
         url: str, tmp_path: Path, pseudonym_key: bytes, archive_key: bytes) -> None:
     (old_key, old_data), (new_key, new_data) = generate_police(31, [Month.parse("2022-01"), Month.parse("2026-01")])
-    header, old_rows = _rows(old_data)
+    header, old_rows = split_csv(old_data)
     number, free_text, modus = (header.index(c) for c in ("registratienummer", "omschrijving", "modus"))
     old_rows[5][modus] = "onbekend"  # one rejected row: kept (pseudonymised) in audit.rejected_rows
-    _, new_rows = _rows(new_data)
+    _, new_rows = split_csv(new_data)
     # A refused file (no modus column) is quarantined whole, with every identifier and free text in it.
     refused_header = [c for c in header if c != "modus"]
     refused = [[v for i, v in enumerate(r) if i != modus] for r in new_rows[:50]]
@@ -124,9 +114,9 @@ def test_nothing_plain_at_rest_and_retention_removes_the_expired_month_everywher
 
     store = tmp_path / "store"
     zone = LocalLandingZone(store)
-    zone.put(old_key, _file(header, old_rows))
-    zone.put(new_key, _file(header, new_rows))
-    zone.put("politie/registraties/registraties_online_202602.csv", _file(refused_header, refused))
+    zone.put(old_key, join_csv(header, old_rows))
+    zone.put(new_key, join_csv(header, new_rows))
+    zone.put("politie/registraties/registraties_online_202602.csv", join_csv(refused_header, refused))
     results = {r.file: r for r in ingest_landing(zone, url, feeds=[FEED], key=pseudonym_key, archive_key=archive_key)}
     old, new = results[old_key], results[new_key]
     assert (old.status, new.status) == ("loaded", "loaded") and old.rows_rejected == 1

@@ -1,8 +1,10 @@
 """Small, explicit police files for rule-by-rule tests (the generator makes the big ones)."""
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 from pathlib import Path
 
 import psycopg
@@ -107,3 +109,15 @@ def feed_sample(feed: str, files: dict[str, bytes], activities_folder: str = "ge
         csvs = [(k, v) for k, v in sorted(files.items()) if k.startswith(activities_folder) and k.endswith(".csv")]
         return max(csvs, key=lambda kv: len(kv[1]))
     return FEED_SAMPLES[feed], files[FEED_SAMPLES[feed]]
+
+
+def split_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
+    """A generated delivery (UTF-8, ';') as its header and rows, to change rows in a test."""
+    header, *rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=";")
+    return header, rows
+
+
+def join_csv(header: list[str], rows: list[list[str]]) -> bytes:
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=";", lineterminator="\n").writerows([header, *rows])
+    return out.getvalue().encode("utf-8")

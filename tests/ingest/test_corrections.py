@@ -9,8 +9,6 @@ pseudonyms of a large column.
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from pathlib import Path
@@ -27,6 +25,7 @@ from ingest.pseudonymise import PARALLEL_FROM, PendingPseudonyms, Pseudonymiser
 from synthetic.common import Month
 from synthetic.politie import file_key, generate_police
 from tests.conftest import create_scratch_database, drop_database
+from tests.ingest.helpers import join_csv, split_csv
 
 FEED = "politie_registraties"
 
@@ -39,15 +38,6 @@ def url() -> str:
         drop_database(url)
 
 
-def _rows(data: bytes) -> tuple[list[str], list[list[str]]]:
-    header, *rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=";")
-    return header, rows
-
-
-def _file(header: list[str], rows: list[list[str]]) -> bytes:
-    out = io.StringIO(newline="")
-    csv.writer(out, delimiter=";", lineterminator="\n").writerows([header, *rows])
-    return out.getvalue().encode("utf-8")
 
 
 def _told(reasons: list[str]) -> int:
@@ -89,9 +79,9 @@ def test_fingerprints_are_the_first_64_bits_in_python_and_in_sql(url: str, pseud
 def test_the_count_equals_the_join_it_replaced(url: str, tmp_path: Path, pseudonym_key: bytes) -> None:
     months = [Month.parse(m) for m in ("2026-01", "2026-02", "2026-03")]
     (jan_key, jan), (feb_key, feb), (mar_key, mar) = generate_police(41, months)
-    header, january = _rows(jan)
-    _, february = _rows(feb)
-    _, march = _rows(mar)
+    header, january = split_csv(jan)
+    _, february = split_csv(feb)
+    _, march = split_csv(mar)
     number, modus = header.index("registratienummer"), header.index("modus")
     # February repeats 40 of January's numbers; one of those rows is rejected (not loaded, not counted).
     for row, again in zip(february[:40], january[:40]):
@@ -106,7 +96,7 @@ def test_the_count_equals_the_join_it_replaced(url: str, tmp_path: Path, pseudon
     zone = LocalLandingZone(tmp_path / "store")
     results = []
     for key, rows in ((jan_key, january), (feb_key, february)):
-        zone.put(key, _file(header, rows))
+        zone.put(key, join_csv(header, rows))
         results += ingest_landing(zone, url, feeds=[FEED], key=pseudonym_key)
     jan_result, feb_result = results
     assert feb_result.rows_rejected == 1
@@ -115,7 +105,7 @@ def test_the_count_equals_the_join_it_replaced(url: str, tmp_path: Path, pseudon
         # A delivery loaded before fingerprints existed: the count computes them from its partition.
         conn.execute("delete from audit.delivery_keys where delivery_id = %s", (jan_result.delivery_id,))
 
-    zone.put(mar_key, _file(header, march))
+    zone.put(mar_key, join_csv(header, march))
     (mar_result,) = ingest_landing(zone, url, feeds=[FEED], key=pseudonym_key)
     with psycopg.connect(url, autocommit=True) as conn:
         assert _told(mar_result.reasons) == _by_join(conn, mar_result.delivery_id) == 50
@@ -126,7 +116,7 @@ def test_the_count_equals_the_join_it_replaced(url: str, tmp_path: Path, pseudon
     # January again, corrected: it supersedes the first January, whose fingerprints go with it, and
     # the new one repeats what February and March took from January (the first January no longer counts).
     january[500][header.index("schadebedrag")] = "1,00"
-    zone.put(file_key(months[0]), _file(header, january))
+    zone.put(file_key(months[0]), join_csv(header, january))
     (again,) = ingest_landing(zone, url, feeds=[FEED], key=pseudonym_key)
     with psycopg.connect(url, autocommit=True) as conn:
         assert _told(again.reasons) == _by_join(conn, again.delivery_id) == 39 + 30
