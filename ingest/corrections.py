@@ -8,7 +8,7 @@ delivery's fingerprints, computed from the pseudonyms in memory, with those of t
 current deliveries: milliseconds, where a join of the new partition against every current one was
 the most expensive step of a large load (1.8 s of CPU for 1,000,000 rows against one earlier
 month) and grew with the history. Two different pseudonyms share a fingerprint with probability
-2^-64 per pair: about 1 in 20 million for 2,000,000 rows against a history of 2,000,000, and then
+2^-64 per pair: about 1 in 5 million for 2,000,000 rows against a history of 2,000,000, and then
 the count is one too high, which is only ever reported, never used to load or drop anything.
 
 A current delivery without fingerprints (loaded before they existed) gets them from its raw
@@ -26,6 +26,7 @@ from ingest.contracts import Contract
 
 FINGERPRINT_HEX_DIGITS = 16  # 64 bits
 STORED = np.dtype(">i8")  # as PostgreSQL's int8send writes them
+
 
 def fingerprints(pseudonyms: pa.Array | pa.ChunkedArray, keep: np.ndarray | None = None) -> np.ndarray:
     """The fingerprints (int64) of the non-empty pseudonyms (hex) whose row `keep` marks, in order."""
