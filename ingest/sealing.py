@@ -65,7 +65,7 @@ def load_archive_key(key_file: Path, *, create: bool = False) -> bytes:
         raise MissingArchiveKey(
             f"No archive key: set {Env.ARCHIVE_KEY} or create {key_file} (the demo does this for you; "
             "production reads it from the secrets store). Originals are never kept unencrypted.")
-    return create_key_file(key_file)
+    return bytes.fromhex(create_key_file(key_file))
 
 
 def _checked(key: bytes) -> bytes:

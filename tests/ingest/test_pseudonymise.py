@@ -1,5 +1,5 @@
 """The pseudonym is HMAC-SHA256 exactly as the standard library computes it, whichever path
-(in-process or the worker process) makes it."""
+(in-process, polars-hash for a text key, or the worker process for a key from before) makes it."""
 from __future__ import annotations
 
 import hashlib
@@ -25,12 +25,25 @@ def test_pseudonym_is_standard_hmac_sha256(key):
 
 
 def test_worker_gives_the_same_pseudonyms_for_a_sliced_arrow_column():
-    key = bytes(range(32))
+    key = bytes(range(128, 160))  # not valid UTF-8, as almost every key made before text keys
     values = [None if i % 97 == 0 else f"id-{i}-{VALUES[i % len(VALUES)]}" for i in range(PARALLEL_FROM + 10)]
     column = pa.array(["skip"] * 5 + values, type=pa.string()).slice(5)  # a non-zero offset
     pending = PendingPseudonyms(Pseudonymiser(key), key, column)
     assert pending._proc is not None  # the worker path, not the in-process one
     expected = [None if v is None else hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
+    assert pending.slice(90, 200).to_pylist() == expected[90:200]
+    assert pending.result() == expected
+
+
+@pytest.mark.parametrize("key", [b"0123456789abcdef" * 4, "sleutel-é€ß-0123456789".encode(), b"k" * 100],
+                         ids=["the created form", "non-ASCII text", "longer than a block"])
+def test_polars_hash_gives_the_same_pseudonyms_for_a_text_key(key: bytes):
+    values = [None if i % 97 == 0 else f"id-{i}-{VALUES[i % len(VALUES)]}" for i in range(PARALLEL_FROM + 10)]
+    column = pa.array(["skip"] * 5 + values, type=pa.string()).slice(5)
+    pending = PendingPseudonyms(Pseudonymiser(key), key, column)
+    assert pending._proc is None and pending._local is None  # neither the worker nor the loop
+    expected = [None if v is None else hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
+    assert pending.slice(90, 200).type == pa.string()
     assert pending.slice(90, 200).to_pylist() == expected[90:200]
     assert pending.result() == expected
 
@@ -84,7 +97,20 @@ def test_the_key_the_demo_creates_is_private_and_accepted(tmp_path: Path, monkey
         os.umask(old_umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert load_key(path) == created and len(created) == 32
+    # A text key: "text:" and 64 hex digits (256 random bits), used as those 64 characters.
+    text = path.read_text()
+    assert text.startswith("text:") and len(created) == 64 and created == text[5:].encode()
+    int(created, 16)
+    assert load_key(path) == created
+    assert Pseudonymiser(created).text_key == text[5:]
+
+
+def test_a_text_key_is_its_text_and_a_key_from_before_its_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("INFOPOSITIE_PSEUDONYM_KEY", "text:" + "ab" * 32)
+    assert load_key(tmp_path / "absent.key") == b"ab" * 32
+    monkeypatch.setenv("INFOPOSITIE_PSEUDONYM_KEY", "ab" * 32)
+    assert load_key(tmp_path / "absent.key") == bytes([0xAB]) * 32
+    assert Pseudonymiser(bytes([0xAB]) * 32).text_key is None
 
 
 def test_the_environment_key_needs_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
