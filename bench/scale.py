@@ -315,7 +315,7 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
 
     The synthetic reference stays in `state_dir/reference` (a later `infopositie build` of this
     warehouse needs INFOPOSITIE_REFERENCE_DIR pointing there, or migrate reloads the real 38)."""
-    from infopositie.dbt import changed_feeds, code_version, selection_for_feeds, unit_tests_passed
+    from infopositie.dbt import incremental_build
     from ingest.landing import LocalLandingZone
     from ingest.pipeline import ingest_landing
     from ingest.pseudonymise import load_key
@@ -365,15 +365,15 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
                                     if r.feed == politie.FEED)
                 if month_result.status != "loaded":
                     raise RuntimeError(f"the new month was not loaded: {month_result.summary_line()}")
-            feeds = changed_feeds(url)
-            # The selection `infopositie build` makes (with the warehouse: the narrow one when it may).
-            select = " ".join(selection_for_feeds(feeds, url)) if feeds else None
-            log(f"new month {new}: {month_result.rows_loaded} rows; incremental build of"
-                f" {', '.join(feeds) if feeds else 'everything (no complete build to build on)'}")
-            # And as `infopositie build`: the unit tests only when no full build passed them for this code.
-            unit_tests = not unit_tests_passed(url, code_version())
-            incremental, incremental_analyze = _timed_build(url, state_dir, "incremental", log, select=select,
-                                                            unit_tests=unit_tests)
+            # The build `infopositie build` makes: what depends on the new month, the unit tests only
+            # when no full build passed them for this code, the tests on raw data on the new rows.
+            plan = incremental_build(url)
+            if plan is None or not plan.feeds:
+                raise RuntimeError("no incremental build after the full build and the new month")
+            log(f"new month {new}: {month_result.rows_loaded} rows; incremental build of {', '.join(plan.feeds)}")
+            unit_tests = plan.unit_tests
+            incremental, incremental_analyze = _timed_build(url, state_dir, "incremental", log, select=plan.select,
+                                                            unit_tests=unit_tests, raw_tests_on=plan.raw_tests_on)
 
             queries = pick_queries(dashboard_queries(reference), size.queries, size.seed)
             timings = []
@@ -393,6 +393,7 @@ def run(url: str, size: ScaleSize, *, state_dir: Path, progress: bool = True,
                 "incremental_build_s": round(incremental, 1),
                 "incremental_ratio": round(incremental / full, 3),
                 "incremental_unit_tests": unit_tests,
+                "incremental_raw_test_deliveries": None if plan.raw_tests_on is None else len(plan.raw_tests_on),
                 # Included in the two build times above (see analyze_loaded).
                 "analyze_raw_s": [round(full_analyze, 1), round(incremental_analyze, 1)],
                 "queries": len(timings),

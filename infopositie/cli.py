@@ -249,35 +249,29 @@ def build(select: str | None = typer.Option(None, help="dbt selection, e.g. 'sta
     Without --select or --full-refresh only what depends on the feeds that got new deliveries
     since the last successful build that covered them; everything when there is no complete build
     to build on (the first build, or the last one failed)."""
-    from infopositie.dbt import (
-        changed_feeds,
-        code_version,
-        dbt_build,
-        dbt_docs_generate,
-        selection_for_feeds,
-        unit_tests_passed,
-    )
+    from infopositie.dbt import dbt_build, dbt_docs_generate, incremental_build
 
     url = _migrated_url()
-    incremental = False
-    unit_tests = True
+    plan = None
     if select is None and not full_refresh:
-        feeds = changed_feeds(url)
-        if feeds is None:
+        plan = incremental_build(url)
+        if plan is None:
             typer.echo("no complete build to build on (first build, or the last one failed): building everything")
-        elif not feeds:
+        elif not plan.feeds:
             typer.echo("nothing delivered since the last build: nothing to build (--full-refresh rebuilds anyway)")
             raise typer.Exit(0)
         else:
-            select = " ".join(selection_for_feeds(feeds, url))
-            incremental = True
-            typer.echo(f"new deliveries of {', '.join(feeds)}: building what depends on them")
-            # Unit tests check the code on fixed rows, not the new data: once per version of the code.
-            unit_tests = not unit_tests_passed(url, code_version())
-            if not unit_tests:
+            select = plan.select
+            typer.echo(f"new deliveries of {', '.join(plan.feeds)}: building what depends on them")
+            if not plan.unit_tests:
                 typer.echo("unit tests: a full build passed them for this code; not run again "
                            "(a change of the dbt project, or --full-refresh, runs them)")
-    rc = dbt_build(url, select=select, full_refresh=full_refresh, unit_tests=unit_tests)
+            if plan.raw_tests_on is not None:
+                typer.echo(f"tests on raw data: the rows of {len(plan.raw_tests_on)} new deliveries "
+                           "(the rows before them passed the same tests with this code)")
+    incremental = plan is not None
+    rc = dbt_build(url, select=select, full_refresh=full_refresh, unit_tests=plan.unit_tests if plan else True,
+                   raw_tests_on=plan.raw_tests_on if plan else None)
     if rc == 0:
         # Only after a successful build: the catalog must describe the tables that were published.
         index = dbt_docs_generate(url, unless_unchanged=incremental)

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -163,9 +164,16 @@ def _record_code(url: str, result: Any, version: str) -> None:
                      (version, passed, get_invocation_id()))
 
 
-def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False, unit_tests: bool = True) -> int:
+# The session setting the project's get_where_subquery reads (macros/platform/get_where_subquery.sql).
+TEST_ONLY_DELIVERIES = "infopositie.te_testen_leveringen"
+
+
+def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False, unit_tests: bool = True,
+              raw_tests_on: list[int] | None = None) -> int:
     """`dbt build` (seeds, models, data tests, and unless `unit_tests` is false unit tests) into
     the warehouse at `url`: 0 or 1. Records which code it built (audit.dbt_runs.code_version).
+    `raw_tests_on`: the data tests on raw sources read only these deliveries' rows (see
+    deliveries_to_test); None: every row.
 
     Writes dbt_project/target/manifest.json and run_results.json like any dbt invocation."""
     args = ["build"] + (["--select", *select.split()] if select else []) + (["--full-refresh"] if full_refresh else [])
@@ -173,7 +181,12 @@ def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False
         args += ["--exclude-resource-type", "unit_test"]
     version = code_version()
     started = time.monotonic()
-    result = dbt_invoke(url, args)
+    # A session setting on every connection dbt opens (libpq reads PGOPTIONS), not a dbt var: a
+    # var that changes from build to build makes dbt parse the whole project again (about 4.5 s).
+    options = {} if raw_tests_on is None else {
+        "PGOPTIONS": f"{os.environ.get('PGOPTIONS', '')} -c {TEST_ONLY_DELIVERIES}={','.join(map(str, raw_tests_on))}"}
+    with environment(options):
+        result = dbt_invoke(url, args)
     wall = time.monotonic() - started
     elapsed = getattr(result.result, "elapsed_time", None)
     statuses = Counter(str(r.status) for r in getattr(result.result, "results", []) or [])
@@ -295,6 +308,55 @@ def changed_feeds(url: str) -> list[str] | None:
             " order by 1",
             (feeds, [feed_selector(feed) for feed in feeds])).fetchall()
     return [feed for (feed,) in rows]
+
+
+def deliveries_to_test(url: str, feeds: list[str], version: str) -> list[int] | None:
+    """The deliveries of `feeds` whose raw rows an incremental build must still test: those loaded
+    after the last successful build that covered the feed, when that build ran this same code
+    (`version`). Raw rows never change once loaded, so every earlier row passed these tests already:
+    that build tested the rows new to it, and so on back to a build that tested all (the first of
+    this code). None (test every row) when any feed's last covering build ran other code, or none
+    recorded its code (the Airflow DAG's builds)."""
+    from warehouse.connection import connect
+
+    with connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "select b.code_version, array(select d.delivery_id from audit.deliveries d"
+            "     where d.feed = f.feed and d.status = 'loaded' and d.finished_at > b.built order by 1)"
+            " from unnest(%s::text[], %s::text[]) as f(feed, selector)"
+            " left join lateral (select r.started_at as built, r.code_version from audit.dbt_runs r"
+            "     where r.command = 'build' and r.status = 'geslaagd'"
+            "       and (r.selection is null or strpos(' ' || r.selection || ' ', ' ' || f.selector || ' ') > 0)"
+            "     order by r.started_at desc limit 1) as b on true",
+            (feeds, [feed_selector(feed) for feed in feeds])).fetchall()
+    if any(code != version for code, _ in rows):
+        return None
+    return sorted({delivery for _, deliveries in rows for delivery in deliveries})
+
+
+@dataclass(frozen=True)
+class IncrementalBuild:
+    """What `infopositie build` builds without --select or --full-refresh."""
+
+    feeds: list[str]  # with deliveries since the last build that covered them; empty: nothing to build
+    select: str  # the dbt selection: what depends on them
+    unit_tests: bool  # false when a full build of this code passed them
+    raw_tests_on: list[int] | None  # the deliveries the tests on raw data read (None: every row)
+
+
+def incremental_build(url: str) -> IncrementalBuild | None:
+    """The incremental build after the deliveries since the last one; None when only a full build
+    is right (the first build, or the last one failed)."""
+    feeds = changed_feeds(url)
+    if feeds is None:
+        return None
+    if not feeds:
+        return IncrementalBuild([], "", unit_tests=False, raw_tests_on=[])
+    version = code_version()
+    return IncrementalBuild(feeds, " ".join(selection_for_feeds(feeds, url)),
+                            # Unit tests check the code on fixed rows, not the new data: once per version.
+                            unit_tests=not unit_tests_passed(url, version),
+                            raw_tests_on=deliveries_to_test(url, feeds, version))
 
 
 def dbt_parse(url: str) -> Path:

@@ -16,7 +16,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from infopositie.dbt import TARGET_DIR, changed_feeds, selection_for_feeds
+from infopositie.dbt import (
+    TARGET_DIR,
+    changed_feeds,
+    code_version,
+    dbt_build,
+    deliveries_to_test,
+    incremental_build,
+    selection_for_feeds,
+)
 from infopositie.platform import last_build
 from ingest import retention
 from ingest.contracts import all_contracts, load_contract
@@ -166,6 +174,44 @@ def test_a_corrected_month_replaces_its_rows_and_a_purged_month_leaves(warehouse
     assert january & _rows_per_delivery(url).keys()
     _incremental_build_equals_a_full_refresh(url)
     assert not january & _rows_per_delivery(url).keys()
+
+
+def test_tests_on_raw_data_read_only_the_deliveries_no_build_of_this_code_tested(
+        warehouse: tuple[str, Path], pseudonym_key: bytes) -> None:
+    """Raw rows never change once loaded, so after a successful build of this code an incremental
+    build's tests on raw data read only the deliveries loaded since (`deliveries_to_test`, the
+    session setting get_where_subquery reads); without that list, every row."""
+    url, store = warehouse
+    zone = LocalLandingZone(store)
+    (key, data), = generate_police(13, [Month.parse("2026-08")])
+    zone.put(key, data)
+    (new,) = ingest_landing(zone, url, feeds=[FEED], key=pseudonym_key)
+    assert new.status == "loaded"
+    # The last build, a full refresh of this code (the test above), tested every row before it.
+    assert deliveries_to_test(url, [FEED], code_version()) == [new.delivery_id]
+    assert deliveries_to_test(url, [FEED], "other code") is None
+    plan = incremental_build(url)
+    assert plan is not None and plan.feeds == [FEED] and plan.raw_tests_on == [new.delivery_id]
+
+    # A value no test allows, in a row of an earlier delivery (as if written past the ingest).
+    with psycopg.connect(url, autocommit=True) as conn:
+        (old, line, kind) = conn.execute(
+            "select delivery_id, line_number, registratiesoort from raw.politie_registraties"
+            " where delivery_id <> %s order by delivery_id, line_number limit 1", (new.delivery_id,)).fetchone()
+        conn.execute("update raw.politie_registraties set registratiesoort = 'geen soort'"
+                     " where delivery_id = %s and line_number = %s", (old, line))
+    raw_tests = "source:politie.registraties"
+    try:
+        assert dbt_build(url, raw_tests, unit_tests=False, raw_tests_on=[new.delivery_id]) == 0
+        assert dbt_build(url, raw_tests, unit_tests=False, raw_tests_on=[old]) == 1
+        assert dbt_build(url, raw_tests, unit_tests=False) == 1
+        failed = {r["unique_id"] for r in json.loads((TARGET_DIR / "run_results.json").read_text())["results"]
+                  if r["status"] == "fail"}
+        assert any("accepted_values_politie_registraties_registratiesoort" in node for node in failed), failed
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("update raw.politie_registraties set registratiesoort = %s"
+                         " where delivery_id = %s and line_number = %s", (kind, old, line))
 
 
 def test_a_failing_data_test_stops_only_what_depends_on_it_and_says_so(warehouse: tuple[str, Path]) -> None:

@@ -80,10 +80,10 @@
     from {{ ref('int_reference__gebieden') }} as g
     cross join {{ kwartalen }} as k
     cross join {{ waarden }} as w
+    -- On the whole cell key as one value: with five separate conditions the planner may join on
+    -- the breakdown alone and check the rest per pair of rows, which is quadratic (the activities
+    -- grid at national scale: 153 s; bench/README.md). The grid's keys are never null.
     left join {{ tellingen }} as t
-        on t.gebied_key = g.gebied_key
-       and t.jaar = k.jaar
-       and t.kwartaal = k.kwartaal
-       and t.uitsplitsing = w.uitsplitsing
-       and t.waarde = w.waarde
+        on array[t.gebied_key, t.jaar::text, t.kwartaal::text, t.uitsplitsing, t.waarde]
+         = array[g.gebied_key, k.jaar::text, k.kwartaal::text, w.uitsplitsing, w.waarde]
 {%- endmacro %}

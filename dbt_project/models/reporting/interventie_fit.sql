@@ -25,6 +25,11 @@
 -- activiteiten_kwartaal shows. So their year cells are judged exactly like the registrations',
 -- linked to the (complete) quarters activiteiten_kwartaal published: activities first, then the
 -- reach with every cell whose activities are hidden entering as hidden.
+{#- Hash and merge joins only. The final joins put each year cell next to its groups' cells and
+    activities, relations the planner has no statistics for: it expected one row where there are
+    thousands and compared every cell with every other in nested loops (national scale, 5,080
+    gebied-years: 31 s, 8 s without). `set local` ends with this model's transaction. -#}
+{{ config(pre_hook="set local enable_nestloop = off") }}
 {#- The signal. A group is a large part of the victims from this share of the registrations on;
     the reach among its doelgroep is low when its share of all people reached is below this
     factor times the group's share of the victims. Judged on the published (rounded) shares only,
