@@ -286,6 +286,17 @@ def feed_selector(feed: str) -> str:
     return f"source:{source_name(contract)}.{table_name(contract)}+"
 
 
+# Per feed (f.feed, f.selector), its last successful build that covered it (b: started_at as
+# built, code_version; no row when none did): a full build, or a selective one whose selection
+# named the feed's selector. What changed_feeds and deliveries_to_test measure from.
+_LAST_COVERING_BUILD = (
+    " from unnest(%s::text[], %s::text[]) as f(feed, selector)"
+    " left join lateral (select r.started_at as built, r.code_version from audit.dbt_runs r"
+    "     where r.command = 'build' and r.status = 'geslaagd'"
+    "       and (r.selection is null or strpos(' ' || r.selection || ' ', ' ' || f.selector || ' ') > 0)"
+    "     order by r.started_at desc limit 1) as b on true")
+
+
 def changed_feeds(url: str) -> list[str] | None:
     """The feeds with a delivery loaded or purged (retention) after the last successful build that
     covered them (a full build, or a selective one whose selection named the feed): what an
@@ -298,13 +309,11 @@ def changed_feeds(url: str) -> list[str] | None:
     feeds = [c.feed for c in all_contracts()]
     with connect(url, autocommit=True) as conn:
         rows = conn.execute(
-            "select f.feed from unnest(%s::text[], %s::text[]) as f(feed, selector)"
-            " cross join lateral (select coalesce(max(r.started_at), '-infinity') as built from audit.dbt_runs r"
-            "     where r.command = 'build' and r.status = 'geslaagd'"
-            "       and (r.selection is null or strpos(' ' || r.selection || ' ', ' ' || f.selector || ' ') > 0)) b"
+            "select f.feed" + _LAST_COVERING_BUILD
             # A delivery purged by retention changes the feed as much as a new one (ingest/retention.py).
-            " where exists (select from audit.deliveries d where d.feed = f.feed"
-            "   and ((d.status = 'loaded' and d.finished_at > b.built) or d.purged_at > b.built))"
+            + " where exists (select from audit.deliveries d where d.feed = f.feed"
+            "   and ((d.status = 'loaded' and d.finished_at > coalesce(b.built, '-infinity'))"
+            "     or d.purged_at > coalesce(b.built, '-infinity')))"
             " order by 1",
             (feeds, [feed_selector(feed) for feed in feeds])).fetchall()
     return [feed for (feed,) in rows]
@@ -323,11 +332,7 @@ def deliveries_to_test(url: str, feeds: list[str], version: str) -> list[int] | 
         rows = conn.execute(
             "select b.code_version, array(select d.delivery_id from audit.deliveries d"
             "     where d.feed = f.feed and d.status = 'loaded' and d.finished_at > b.built order by 1)"
-            " from unnest(%s::text[], %s::text[]) as f(feed, selector)"
-            " left join lateral (select r.started_at as built, r.code_version from audit.dbt_runs r"
-            "     where r.command = 'build' and r.status = 'geslaagd'"
-            "       and (r.selection is null or strpos(' ' || r.selection || ' ', ' ' || f.selector || ' ') > 0)"
-            "     order by r.started_at desc limit 1) as b on true",
+            + _LAST_COVERING_BUILD,
             (feeds, [feed_selector(feed) for feed in feeds])).fetchall()
     if any(code != version for code, _ in rows):
         return None

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 -- One row per prevention activity or knowledge session (the latest delivered version), placed in
 -- the current organisation: the one place that maps an activity's gemeente to today's gemeente,
 -- basisteam and district, for the mart and the counts alike. Regional activities (regio/
