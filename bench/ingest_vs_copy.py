@@ -33,6 +33,20 @@ def _bare_copy(url: str, path: Path) -> float:
     return elapsed
 
 
+def _busy_core_seconds() -> float:
+    """CPU time the whole machine spent busy (client and server processes alike), in seconds."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed_process(args: list[str], url: str) -> tuple[float, float, str]:
+    """Wall seconds, machine-wide busy core-seconds and stdout of one process run to its end."""
+    busy, t = _busy_core_seconds(), time.perf_counter()
+    done = subprocess.run(args, check=True, capture_output=True, text=True, env={**os.environ, "WAREHOUSE_URL": url})
+    return time.perf_counter() - t, _busy_core_seconds() - busy, done.stdout
+
+
 def _checkpoint(url: str) -> None:
     with connect(url, autocommit=True) as conn:
         conn.execute("checkpoint")
@@ -80,10 +94,13 @@ def main() -> int:
             february = write_police_bench_file(work / "feb" / "registraties_online_202602.csv", rows=ROWS,
                                                month="2026-02")
             zone.put("politie/registraties/registraties_online_202602.csv", february.read_bytes())
-            t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "infopositie.cli", "ingest", "--store", str(work / "store"),
-                            "--json"], check=True, capture_output=True, env={**os.environ, "WAREHOUSE_URL": url})
-            cli_s = time.perf_counter() - t
+            _checkpoint(url)
+            cli_s, cli_busy, _ = _timed_process([sys.executable, "-m", "infopositie.cli", "ingest", "--store",
+                                                 str(work / "store"), "--json"], url)
+            # What the libraries alone reach for the least such a load does (bench/ingest_floor.py).
+            _checkpoint(url)
+            floor_s, floor_busy, floor_out = _timed_process([sys.executable, "-m", "bench.ingest_floor", url,
+                                                             str(source)], url)
         finally:
             drop_database(url)
 
@@ -95,6 +112,11 @@ def main() -> int:
         print(f"ratio ingest/COPY (in-process)  : {ingest_rate / copy_rate:.2f}")
         print(f"ratio ingest/COPY (command)     : {(ROWS / cli_s) / copy_rate:.2f}  (goal >= 0.5)")
         print(f"command path over in-process    : {cli_s - ingest_s:+.2f} s  (goal <= 1 s)")
+        cores = os.cpu_count() or 1
+        print(f"machine busy during the command : {cli_busy:6.2f} core-s of {cores} x {cli_s:.2f} s; "
+              f"at 0.5x COPY it would have {cores * 2 * copy_s:.2f} core-s")
+        print(f"floor, a process (read, HMAC, 2 dates, binary COPY; no platform steps): {floor_s:6.2f} s, "
+              f"ratio {copy_s / floor_s:.2f}, busy {floor_busy:.2f} core-s  [{floor_out.strip()}]")
         _bench_om(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -270,8 +270,9 @@ def build(select: str | None = typer.Option(None, help="dbt selection, e.g. 'sta
                 typer.echo(f"tests on raw data: the rows of {len(plan.raw_tests_on)} new deliveries "
                            "(the rows before them passed the same tests with this code)")
     incremental = plan is not None
+    # Code a full build already passed has its manifest on disk: an incremental build need not write it again.
     rc = dbt_build(url, select=select, full_refresh=full_refresh, unit_tests=plan.unit_tests if plan else True,
-                   raw_tests_on=plan.raw_tests_on if plan else None)
+                   raw_tests_on=plan.raw_tests_on if plan else None, rewrite_artifacts=plan is None or plan.unit_tests)
     if rc == 0:
         # Only after a successful build: the catalog must describe the tables that were published.
         index = dbt_docs_generate(url, unless_unchanged=incremental)

@@ -9,6 +9,7 @@ month: the selective build must leave the warehouse exactly as a full build of t
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -212,6 +213,46 @@ def test_tests_on_raw_data_read_only_the_deliveries_no_build_of_this_code_tested
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("update raw.politie_registraties set registratiesoort = %s"
                          " where delivery_id = %s and line_number = %s", (kind, old, line))
+
+
+def test_a_build_of_code_built_before_writes_no_json_and_leaves_no_stale_results(
+        warehouse: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`infopositie build` on code a full build passed (rewrite_artifacts false): dbt writes no
+    JSON when the manifest on disk is that code's as our build left it, and run_results.json, which
+    would be another build's, is gone; any other writer of the manifest makes the build write it.
+    dbt's output goes to a folder of this test's own, so no other test's dbt run can touch it."""
+    import infopositie.dbt as dbt
+
+    url, _ = warehouse
+    target = tmp_path / "target"
+    for name, path in {"TARGET_DIR": target, "MANIFEST": target / "manifest.json",
+                       "RUN_RESULTS": target / "run_results.json", "MANIFEST_STAMP": target / "manifest.stamp"}.items():
+        monkeypatch.setattr(dbt, name, path)
+    select = "stg_audit__deliveries"
+
+    def runs() -> int:
+        with psycopg.connect(url, autocommit=True) as conn:
+            return conn.execute("select count(*) from audit.dbt_runs where status = 'geslaagd'").fetchone()[0]
+
+    assert dbt_build(url, select, unit_tests=False, rewrite_artifacts=False) == 0  # no stamp yet: writes
+    written = dbt.MANIFEST.stat().st_mtime_ns
+    assert dbt.RUN_RESULTS.exists() and dbt.MANIFEST_STAMP.exists()
+
+    before = runs()
+    assert dbt_build(url, select, unit_tests=False, rewrite_artifacts=False) == 0
+    assert dbt.MANIFEST.stat().st_mtime_ns == written
+    assert not dbt.RUN_RESULTS.exists()
+    assert runs() == before + 1  # the build's outcome is recorded all the same
+
+    # As if `dbt parse` had run by hand: the manifest may now describe other code.
+    os.utime(dbt.MANIFEST, ns=(written + 10**9, written + 10**9))
+    assert dbt_build(url, select, unit_tests=False, rewrite_artifacts=False) == 0
+    assert dbt.RUN_RESULTS.exists()
+    assert dbt.MANIFEST.stat().st_mtime_ns != written + 10**9
+    # A build that must rewrite (new code, or the default) always does.
+    rewritten = dbt.MANIFEST.stat().st_mtime_ns
+    assert dbt_build(url, select, unit_tests=False) == 0
+    assert dbt.MANIFEST.stat().st_mtime_ns != rewritten and dbt.RUN_RESULTS.exists()
 
 
 def test_a_failing_data_test_stops_only_what_depends_on_it_and_says_so(warehouse: tuple[str, Path]) -> None:
