@@ -166,6 +166,8 @@ def _record_code(url: str, result: Any, version: str) -> None:
 
 # The session setting the project's get_where_subquery reads (macros/platform/get_where_subquery.sql).
 TEST_ONLY_DELIVERIES = "infopositie.te_testen_leveringen"
+# The session setting the quarterly models compare with the code they were built with (V014).
+CODE_VERSION = "infopositie.code_version"
 
 
 def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False, unit_tests: bool = True,
@@ -191,10 +193,14 @@ def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False
     else:
         MANIFEST_STAMP.unlink(missing_ok=True)
     started = time.monotonic()
-    # A session setting on every connection dbt opens (libpq reads PGOPTIONS), not a dbt var: a
-    # var that changes from build to build makes dbt parse the whole project again (about 4.5 s).
-    options = {} if raw_tests_on is None else {
-        "PGOPTIONS": f"{os.environ.get('PGOPTIONS', '')} -c {TEST_ONLY_DELIVERIES}={','.join(map(str, raw_tests_on))}"}
+    # Session settings on every connection dbt opens (libpq reads PGOPTIONS), not dbt vars: a var
+    # that changes from build to build makes dbt parse the whole project again (about 4.5 s).
+    # The code version lets the quarterly models recompute only the quarters whose input changed
+    # (dbt_project/macros/platform/kwartalen.sql); without it they recompute every quarter.
+    settings = f" -c {CODE_VERSION}={version}"
+    if raw_tests_on is not None:
+        settings += f" -c {TEST_ONLY_DELIVERIES}={','.join(map(str, raw_tests_on))}"
+    options = {"PGOPTIONS": os.environ.get("PGOPTIONS", "") + settings}
     with environment(options):
         result = dbt_invoke(url, args)
     wall = time.monotonic() - started

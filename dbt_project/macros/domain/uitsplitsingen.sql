@@ -14,3 +14,10 @@
         else 'totaal:totaal'
     end
 {%- endmacro %}
+
+
+{#- The breakdowns of the police counts (int_politie__tellingen_kwartaal), also fingerprinted per
+    quarter by int_politie__kwartaal_stand. -#}
+{% macro politie_uitsplitsingen() -%}
+    {{ return(['categorie', 'modus', 'registratiesoort', 'leeftijdsklasse', 'slachtoffer_type']) }}
+{%- endmacro %}

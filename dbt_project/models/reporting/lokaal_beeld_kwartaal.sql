@@ -1,8 +1,15 @@
 -- The local information picture per gebied and quarter, disclosure-controlled: the relation the
 -- Metabase dashboard and the per-gemeente document read. Every count, label, rate and change
--- comes out of macros/disclosure, so nothing here can show a suppressed count.
+-- comes out of macros/disclosure, so nothing here can show a suppressed count. Built per quarter
+-- (macros/platform/kwartalen.sql): the disclosure control works within one quarter, and a
+-- quarter's row reads the same quarter a year earlier as that quarter itself was published.
+{{ kwartaal_incrementeel() }}
+-- depends_on: {{ ref('int_politie__kwartaal_stand') }}
 with cellen as (
     select * from {{ ref('int_politie__tellingen_kwartaal') }}
+    {%- if is_incremental() %}
+    where (jaar, kwartaal) in {{ te_bouwen_kwartalen(met_jaar_ervoor=true) }}
+    {%- endif %}
 ),
 
 {{ suppress_kwartaalcellen('cellen') }},
@@ -31,3 +38,6 @@ left join gepubliceerd as v
    and v.waarde_key = h.waarde_key
    and v.jaar = h.jaar - 1
    and v.kwartaal = h.kwartaal
+{%- if is_incremental() %}
+where (h.jaar, h.kwartaal) in {{ te_bouwen_kwartalen() }}
+{%- endif %}

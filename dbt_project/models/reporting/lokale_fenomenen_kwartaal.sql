@@ -19,9 +19,16 @@
     {{ exceptions.raise_compiler_error("fenomenen_alfa must be below 0.0625: a count '<5' could then be flagged") }}
 {%- endif %}
 
+-- Built per quarter (macros/platform/kwartalen.sql): a quarter's rows read that quarter and the
+-- same quarter a year earlier.
+{{ kwartaal_incrementeel() }}
+-- depends_on: {{ ref('int_politie__kwartaal_stand') }}
 with modi as (
     select * from {{ ref('lokaal_beeld_kwartaal') }}
     where uitsplitsing = 'modus'
+    {%- if is_incremental() %}
+        and (jaar, kwartaal) in {{ te_bouwen_kwartalen(met_jaar_ervoor=true) }}
+    {%- endif %}
 ),
 
 paren as (
@@ -99,3 +106,6 @@ left join p_waarden as t
    and t.gebied_code = p.gebied_code
    and t.periode = p.periode
    and t.waarde = p.waarde
+{%- if is_incremental() %}
+where (p.jaar, p.kwartaal) in {{ te_bouwen_kwartalen() }}
+{%- endif %}

@@ -13,8 +13,14 @@
 -- every other cell with its number of victims (so the secondary suppression hides the amounts
 -- with the fewest victims first). Amounts add up like counts (gemeenten to basisteam, modi to
 -- categorie, ...), so no hidden amount can be recovered by subtracting shown ones.
+-- Built per quarter (macros/platform/kwartalen.sql).
+{{ kwartaal_incrementeel() }}
+-- depends_on: {{ ref('int_politie__kwartaal_stand') }}
 with cellen as (
     select * from {{ ref('int_politie__schade_kwartaal') }}
+    {%- if is_incremental() %}
+    where (jaar, kwartaal) in {{ te_bouwen_kwartalen() }}
+    {%- endif %}
 ),
 
 gepubliceerde_aantallen as (

@@ -1,18 +1,26 @@
-{{ config(materialized='table') }}
+{{ kwartaal_incrementeel() }}
+-- depends_on: {{ ref('int_politie__kwartaal_stand') }}
 
 -- True damage (schadebedrag) per gebied x complete quarter x value of the breakdowns totaal,
 -- categorie and modus, on the grid of int_politie__tellingen_kwartaal (same rows, so that every
 -- amount sits next to the registration count it belongs to). Besides the sum: how many
 -- registrations had a damage above 0 and the largest single amount, which the reporting layer
--- needs to judge whether an amount can be shown. Not for publication.
+-- needs to judge whether an amount can be shown. Not for publication. Built per quarter
+-- (macros/platform/kwartalen.sql).
 with registraties as (
     select * from {{ ref('int_politie__registraties_per_gemeente') }}
     where schadebedrag > 0
+    {%- if is_incremental() %}
+        and (registratiejaar, registratiekwartaal) in {{ te_bouwen_kwartalen() }}
+    {%- endif %}
 ),
 
 raster as (
     select * from {{ ref('int_politie__tellingen_kwartaal') }}
     where uitsplitsing in ('totaal', 'categorie', 'modus')
+    {%- if is_incremental() %}
+        and (jaar, kwartaal) in {{ te_bouwen_kwartalen() }}
+    {%- endif %}
 ),
 
 -- Like the counts: a registration counts for its gemeente, basisteam and district when known,

@@ -1,11 +1,13 @@
-{{ config(materialized='table') }}
-{%- set uitsplitsingen = ['categorie', 'modus', 'registratiesoort', 'leeftijdsklasse', 'slachtoffer_type'] %}
+{{ kwartaal_incrementeel() }}
+{%- set uitsplitsingen = politie_uitsplitsingen() %}
+-- depends_on: {{ ref('int_politie__kwartaal_stand') }}
 
 -- True (unsuppressed) counts per gebied x complete quarter x breakdown value, on a complete grid:
 -- every gebied, every complete quarter and every value that occurs, 0 where nothing happened.
 -- The grid makes every "children add up to their parent" equation complete, which the
 -- disclosure control in the reporting layer relies on. Not for publication: only the
--- transformer role can read the intermediate schema.
+-- transformer role can read the intermediate schema. Built per quarter (macros/platform/kwartalen.sql):
+-- an incremental build computes only the quarters whose registrations changed.
 with registraties as (
     select * from {{ ref('int_politie__registraties_per_gemeente') }}
 ),
@@ -14,6 +16,9 @@ kwartalen as (
     select jaar, kwartaal, periode
     from {{ ref('int_politie__kwartalen') }}
     where is_compleet
+    {%- if is_incremental() %}
+        and (jaar, kwartaal) in {{ te_bouwen_kwartalen() }}
+    {%- endif %}
 ),
 
 -- One row per combination that occurs keeps the expansion below small.
