@@ -115,9 +115,12 @@ def _select_what_changed(context: Any) -> None:
     sensor_reads_the_batch(task)
     if task is None or task.task_id != "dbt_producer_watcher":
         return
-    from infopositie.dbt import selection_for_feeds, selective_build_is_safe
+    from infopositie.dbt import code_version_option, selection_for_feeds, selective_build_is_safe
     from infopositie.orchestrate import feeds_of_asset_events
     from warehouse.connection import warehouse_url
+
+    # The code this build runs, for the quarterly models (only the quarters whose input changed).
+    os.environ["PGOPTIONS"] = os.environ.get("PGOPTIONS", "") + code_version_option()
 
     feeds = feeds_of_asset_events(context.get("triggering_asset_events"))
     if not feeds:

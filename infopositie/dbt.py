@@ -170,6 +170,12 @@ TEST_ONLY_DELIVERIES = "infopositie.te_testen_leveringen"
 CODE_VERSION = "infopositie.code_version"
 
 
+def code_version_option(version: str | None = None) -> str:
+    """What PGOPTIONS needs so that the quarterly models know which code runs and recompute only
+    the quarters whose input changed (dbt_project/macros/platform/kwartalen.sql)."""
+    return f" -c {CODE_VERSION}={version or code_version()}"
+
+
 def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False, unit_tests: bool = True,
               raw_tests_on: list[int] | None = None, rewrite_artifacts: bool = True) -> int:
     """`dbt build` (seeds, models, data tests, and unless `unit_tests` is false unit tests) into
@@ -197,7 +203,7 @@ def dbt_build(url: str, select: str | None = None, *, full_refresh: bool = False
     # that changes from build to build makes dbt parse the whole project again (about 4.5 s).
     # The code version lets the quarterly models recompute only the quarters whose input changed
     # (dbt_project/macros/platform/kwartalen.sql); without it they recompute every quarter.
-    settings = f" -c {CODE_VERSION}={version}"
+    settings = code_version_option(version)
     if raw_tests_on is not None:
         settings += f" -c {TEST_ONLY_DELIVERIES}={','.join(map(str, raw_tests_on))}"
     options = {"PGOPTIONS": os.environ.get("PGOPTIONS", "") + settings}

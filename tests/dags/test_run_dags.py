@@ -12,6 +12,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from config import load_settings
+from infopositie.dbt import code_version
 from infopositie.orchestrate import (
     DBT_DAG_ID,
     REPORTING_ASSET_URI,
@@ -120,7 +121,8 @@ def test_feed_dag_emits_nothing_when_nothing_was_loaded(landing: LocalLandingZon
 
 
 @pytest.mark.slow
-def test_dbt_dag_builds_the_project_through_cosmos(landing: LocalLandingZone, airflow_db: str) -> None:
+def test_dbt_dag_builds_the_project_through_cosmos(landing: LocalLandingZone, airflow_db: str,
+                                                  fresh_warehouse_url: str) -> None:
     landing.put("politie/registraties/registraties_online_202601.csv", VALID_CSV.encode("utf-8"))
     assert run_feed_dags([FEED], settings=load_settings())[DAG_ID]["state"] == "success"
 
@@ -132,6 +134,11 @@ def test_dbt_dag_builds_the_project_through_cosmos(landing: LocalLandingZone, ai
     assert len(run["tasks"]) > 2  # rendered per model from the manifest, not the one-task fallback
     events = _asset_events(airflow_db, run["run_id"], REPORTING_ASSET_URI)
     assert [e["task"] for e in events] == ["dbt_producer_watcher"]
+    # The producer told the quarterly models which code runs, so the next build can skip the
+    # quarters whose input did not change (dbt_project/macros/platform/kwartalen.sql).
+    with psycopg.connect(fresh_warehouse_url, autocommit=True) as conn:
+        versions = {r[0] for r in conn.execute("select distinct code_version from audit.kwartaal_invoer")}
+    assert versions == {code_version()}
 
 
 @pytest.mark.slow

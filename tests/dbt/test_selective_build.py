@@ -258,7 +258,7 @@ def test_a_build_of_code_built_before_writes_no_json_and_leaves_no_stale_results
 def test_quarterly_models_recompute_only_quarters_whose_input_changed(warehouse: tuple[str, Path]) -> None:
     """The quarterly models (dbt_project/macros/platform/kwartalen.sql) recompute a quarter only
     when its input changed since they were built with the same code. A build that does not say
-    which code it runs (plain dbt, as Airflow runs it) recomputes every quarter, and so does the
+    which code it runs (plain dbt) recomputes every quarter, and so does the
     next one that says it. Each row's xmin tells whether it was written again; the content stays."""
     from infopositie.dbt import dbt_invoke
 

@@ -3,9 +3,9 @@
 -- recomputes only the quarters whose input changed since: the registrations of the quarter and of
 -- the same quarter a year earlier (year-on-year columns), whether both are complete, and what every
 -- quarter shares (gebieden, breakdown values), as int_politie__kwartaal_stand fingerprints them.
--- `code_version` is the dbt project's digest the build ran with (infopositie/dbt.py passes it as the
--- session setting infopositie.code_version); a build without it, or with other code, recomputes
--- every quarter.
+-- `code_version` is the dbt project's digest the build ran with (infopositie/dbt.py and
+-- dags/dbt_build.py pass it as the session setting infopositie.code_version); a build without it,
+-- or with other code, recomputes every quarter.
 create table if not exists audit.kwartaal_invoer (
     model text not null,
     jaar integer not null,

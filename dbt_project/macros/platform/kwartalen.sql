@@ -12,18 +12,20 @@
   recomputes that quarter and the same quarter a year later.
 
   Every quarter is recomputed when the build does not say which code it runs (the session
-  setting infopositie.code_version, set by `infopositie build`; plain dbt and Airflow do not) or
+  setting infopositie.code_version, set by `infopositie build` and the Airflow DAG's producer;
+  plain dbt does not) or
   runs other code than the model was built with: new code may compute every quarter differently.
   Same rows as a full refresh: tests/dbt/test_selective_build.py.
 -#}
 
-{#- The config of such a model (call it in `config()`'s place). -#}
-{% macro kwartaal_incrementeel() -%}
+{#- The config of such a model (call it in `config()`'s place). `per='jaar'`: a model with one row
+    set per year of complete quarters recomputes every year with a changed quarter. -#}
+{% macro kwartaal_incrementeel(per='kwartaal') -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ vergeet_gewijzigde_kwartalen() }}",
+        pre_hook="{{ vergeet_gewijzigde_kwartalen('" ~ per ~ "') }}",
         post_hook="{{ onthoud_kwartalen() }}",
     ) }}
 {%- endmacro %}
@@ -61,8 +63,10 @@
 
 {#- Pre-hook: an incremental build first removes the quarters it recomputes (also those that are
     no longer complete, which yield no rows). -#}
-{% macro vergeet_gewijzigde_kwartalen() -%}
-    {%- if is_incremental() -%}
+{% macro vergeet_gewijzigde_kwartalen(per='kwartaal') -%}
+    {%- if is_incremental() and per == 'jaar' -%}
+    delete from {{ this }} where jaar in (select k.jaar from {{ te_bouwen_kwartalen() }} as k)
+    {%- elif is_incremental() -%}
     delete from {{ this }} where (jaar, kwartaal) in {{ te_bouwen_kwartalen() }}
     {%- endif -%}
 {%- endmacro %}

@@ -1,10 +1,12 @@
-{{ config(materialized='table') }}
+{{ kwartaal_incrementeel(per='jaar') }}
+-- depends_on: {{ ref('int_politie__kwartaal_stand') }}
 
 -- True (unsuppressed) numbers of registrations per gebied, year and victim group, counted over the
 -- complete quarters of the year: the same quarters lokaal_beeld_kwartaal reports, so that a year
 -- here is exactly the sum of its quarters there (reporting.interventie_fit relies on that to keep
 -- the two relations from revealing each other's hidden cells). Complete grid: every gebied, year
--- and group, 0 where nothing happened. Not for publication.
+-- and group, 0 where nothing happened. Not for publication. An incremental build recomputes only
+-- the years with a quarter whose input changed (macros/platform/kwartalen.sql).
 --   totaal      every registration
 --   65+         leeftijdsklasse 65+
 --   onder 25    leeftijdsklasse 0-17 or 18-24
@@ -17,6 +19,9 @@ kwartalen as (
     select jaar, kwartaal
     from {{ ref('int_politie__kwartalen') }}
     where is_compleet
+    {%- if is_incremental() %}
+        and jaar in (select g.jaar from {{ te_bouwen_kwartalen() }} as g)
+    {%- endif %}
 ),
 
 jaren as (

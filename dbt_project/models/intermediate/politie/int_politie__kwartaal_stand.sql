@@ -2,24 +2,22 @@
 
 -- Per quarter of the police feed, a fingerprint of everything the quarterly models compute that
 -- quarter's rows from (macros/platform/kwartalen.sql): its registrations as
--- int_politie__registraties_per_gemeente holds them (each by pseudonym, delivery and placement;
--- every other column follows from the delivery), whether it is complete, the same for the quarter
--- a year earlier, and what every quarter shares (the gebieden with their population, the values
--- of the breakdowns). Equal fingerprints, equal rows; a change anywhere in them changes it.
-with registraties as (
-    select * from {{ ref('int_politie__registraties_per_gemeente') }}
-),
-
-per_kwartaal as (
+-- int_politie__registraties_per_gemeente holds them (each by pseudonym, delivery and gemeente;
+-- every other column follows from the delivery and the gebieden), whether it is complete, the
+-- same for the quarter a year earlier, and what every quarter shares (the gebieden with their
+-- population, the values of the breakdowns). Equal fingerprints, equal rows; a change anywhere in
+-- them changes it. The row-level table is read twice by name: a CTE read twice would first be
+-- copied whole into a temporary store (at national scale most of this model's time).
+with per_kwartaal as (
     select
         registratiejaar as jaar,
         registratiekwartaal as kwartaal,
         count(*) as aantal,
-        -- Order-free: a sum of 64-bit hashes of every row, with the count.
-        sum(hashtextextended(
-            row(registratie_pseudoniem, delivery_id, gemeentecode, basisteam_code, district)::text, 0
-        )::numeric) as som
-    from registraties
+        -- Order-free: a sum of 64-bit hashes of every row, with the count. The gemeente decides
+        -- basisteam and district, which the gebieden below fingerprint.
+        sum(hashtextextended(registratie_pseudoniem || '|' || coalesce(gemeentecode, '-'), delivery_id)::numeric)
+            as som
+    from {{ ref('int_politie__registraties_per_gemeente') }}
     group by 1, 2
 ),
 
@@ -36,8 +34,14 @@ eigen as (
     full join per_kwartaal as p on p.jaar = k.jaar and p.kwartaal = k.kwartaal
 ),
 
+-- The breakdown values from the few combinations that occur, in one pass.
+combinaties as (
+    select distinct {{ politie_uitsplitsingen() | join(', ') }}
+    from {{ ref('int_politie__registraties_per_gemeente') }}
+),
+
 waarden as (
-    {{ uitsplitsing_waarden('registraties', politie_uitsplitsingen()) }}
+    {{ uitsplitsing_waarden('combinaties', politie_uitsplitsingen()) }}
 ),
 
 gedeeld as (
