@@ -1,8 +1,10 @@
 -- Every month that any fact covers, in whole calendar years, with its quarter and year: the one
 -- calendar the marts share, so that a month always falls in the same quarter everywhere.
 -- Whole years, so that a year or quarter roll-up never misses a month without data.
+-- The police months from the table that holds the staging view's rows (the view's window over every
+-- raw row costs seconds at national scale).
 with maanden_met_gegevens as (
-    select registratiemaand as maand from {{ ref('stg_politie__registraties') }}
+    select registratiemaand as maand from {{ ref('int_politie__registraties_per_gemeente') }}
     union
     select instroommaand from {{ ref('stg_om__instroom') }}
     union
