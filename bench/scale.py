@@ -290,14 +290,28 @@ def analyze_loaded(url: str) -> float:
     Autovacuum never analyzes a partitioned table's parent (only its partitions), and this
     server may run without autovacuum at all: without it every raw table reads as empty to the
     planner. The platform does not do this yet (bench/README.md); the bench does it before each
-    build and counts its time in that build's figure."""
+    build and counts its time in that build's figure.
+
+    A delivery's partition never changes once published, so a partition analyzed once needs it
+    never again: the partitions not analyzed yet, then each parent's own sample of its partitions
+    (`ANALYZE ONLY`, PostgreSQL 17 and later; before that ANALYZE of a parent also analyzes every
+    partition again, 4.9 s of 703 at national scale against 0.2 s)."""
     started = time.monotonic()
     with psycopg.connect(url, autocommit=True) as conn:
-        tables = [r[0] for r in conn.execute(
+        only = "only " if int(conn.execute("show server_version_num").fetchone()[0]) >= 170000 else ""
+        new_partitions = [r[0] for r in conn.execute(
             "select format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " left join pg_stat_user_tables s on s.relid = c.oid"
+            " where n.nspname = 'raw' and c.relkind = 'r' and c.relispartition"
+            " and s.last_analyze is null and s.last_autoanalyze is null")] if only else []
+        tables = [(r[0], r[1]) for r in conn.execute(
+            "select format('%I.%I', n.nspname, c.relname), c.relkind = 'p' from pg_class c"
+            " join pg_namespace n on n.oid = c.relnamespace"
             " where n.nspname in ('raw', 'audit', 'reference') and c.relkind in ('r', 'p') and not c.relispartition")]
-        for table in tables:
+        for table in new_partitions:
             conn.execute(f"analyze {table}")  # type: ignore[arg-type]
+        for table, partitioned in tables:
+            conn.execute(f"analyze {only if partitioned else ''}{table}")  # type: ignore[arg-type]
     return time.monotonic() - started
 
 
