@@ -13,8 +13,8 @@
 
   Every quarter is recomputed when the build does not say which code it runs (the session
   setting infopositie.code_version, set by `infopositie build` and the Airflow DAG's producer;
-  plain dbt does not) or
-  runs other code than the model was built with: new code may compute every quarter differently.
+  plain dbt does not) or runs other code than the model was built with: new code may compute
+  every quarter differently.
   Same rows as a full refresh: tests/dbt/test_selective_build.py.
 -#}
 
